@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint bench demo migrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install, prepare the database and serve the API on http://127.0.0.1:8000 (SQLite in ./var/)
+run: $(STAMP)
+	$(BIN)/shipflow db upgrade
+	$(BIN)/shipflow serve
+
+## Install and run the whole suite (PostgreSQL tests run when a server is reachable;
+## with CI=true an unreachable PostgreSQL fails the run)
+test: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+## Print benchmark figures (see docs/performance.md)
+bench: $(STAMP)
+	$(BIN)/python -m shipflow.bench
+
+demo: $(STAMP)
+	$(BIN)/shipflow db upgrade
+	$(BIN)/shipflow demo
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-*

@@ -1,0 +1,56 @@
+"""The FastAPI application: routers, problem+json errors, and the service's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shipflow import __version__
+from shipflow.api import commands, errors, reads
+from shipflow.application import ShipmentService
+from shipflow.config import Settings
+
+DESCRIPTION = """
+Every booking, amendment (委托更改), milestone, rollover, charge and B/L step of a shipment
+is recorded as an immutable event; the state, its history and its past are read back from
+those events.
+
+**Who is acting**: send `X-Actor` (e.g. `cs.wang`) and `X-Role` (`cs`, `manager`, `sales`,
+`finance`, `tracking`, `integration`, `admin`, `customer`) on every command. Optional:
+`X-Source` (`api`, `tms`, `carrier_feed`), `X-Occurred-At` (when it happened, if not now),
+`X-Correlation-Id`, `X-External-Id`.
+
+**Concurrency**: reads return `ETag: "<version>"`; send it back as `If-Match` to refuse a
+stale write with 412.
+
+**Errors** are RFC 9457 `application/problem+json`, naming each broken rule.
+"""
+
+
+def create_app(settings: Settings | None = None,
+               service: ShipmentService | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = service is None
+        app.state.service = service or ShipmentService.from_settings(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.service.close()
+
+    app = FastAPI(title="shipflow", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    errors.install(app)
+    app.include_router(commands.router)
+    app.include_router(reads.router)
+
+    @app.get("/health", tags=["service"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

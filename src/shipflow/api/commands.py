@@ -1,0 +1,209 @@
+"""Shipment commands: each endpoint translates HTTP into one application-service call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Response
+
+from shipflow.api import schemas as b
+from shipflow.api.deps import ExpectedVersion, Meta, Service
+from shipflow.api.errors import Problem
+from shipflow.application import Recorded
+from shipflow.events.booking import Approval, BookingOrder
+from shipflow.events.charges import ChargeChange, ChargeLine
+from shipflow.events.documents import BlIssue, CarrierConfirmation, ShippingInstructions
+from shipflow.events.state import RuleConfirmation
+from shipflow.events.tracking import Milestone, ShipmentException
+
+ERRORS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
+          for status in (400, 401, 403, 404, 409, 412, 422)}
+
+router = APIRouter(prefix="/shipments", tags=["shipment commands"], responses=ERRORS)
+
+
+def _result(recorded: Recorded, response: Response) -> b.CommandResult:
+    response.headers["ETag"] = f'"{recorded.version}"'
+    response.headers["X-Position"] = str(recorded.position)
+    return b.CommandResult(shipment_id=recorded.shipment_id, version=recorded.version,
+                           position=recorded.position, events=recorded.events,
+                           result=recorded.result)
+
+
+@router.post("", status_code=201, response_model=b.CommandResult,
+             summary="Booking requested (from the sales hand-over)")
+def request_booking(order: BookingOrder, svc: Service, meta: Meta,
+                    response: Response) -> b.CommandResult:
+    recorded = svc.request_booking(order, meta)
+    response.headers["Location"] = f"/shipments/{recorded.shipment_id}"
+    return _result(recorded, response)
+
+
+@router.post("/{shipment_id}/review", response_model=b.CommandResult,
+             summary="Review the booking order against the rules")
+def review(shipment_id: UUID, body: b.ReviewBody, svc: Service, meta: Meta,
+           version: ExpectedVersion, response: Response) -> b.CommandResult:
+    confirmations = [RuleConfirmation(rule=c.rule, confirmed_by=c.confirmed_by,
+                                      confirmed_at=c.confirmed_at or meta.occurred_at,
+                                      note=c.note, recorded_by=meta.actor)
+                     for c in body.confirmations]
+    return _result(svc.review(shipment_id, confirmations, meta, version), response)
+
+
+@router.post("/{shipment_id}/confirmation", response_model=b.CommandResult,
+             summary="Booking confirmed by the carrier")
+def confirm(shipment_id: UUID, body: CarrierConfirmation, svc: Service, meta: Meta,
+            version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.confirm_by_carrier(shipment_id, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/carrier-rejection", response_model=b.CommandResult,
+             summary="Booking request rejected by the carrier (REJECTED)")
+def carrier_rejection(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
+                      version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.reject_by_carrier(shipment_id, body.reason, meta, version), response)
+
+
+@router.post("/{shipment_id}/carrier-decline", response_model=b.CommandResult,
+             summary="Confirmed booking declined by the carrier (DECLINED)")
+def carrier_decline(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
+                    version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.decline(shipment_id, body.reason, meta, version), response)
+
+
+@router.post("/{shipment_id}/amendments", response_model=b.CommandResult,
+             summary="Amendment (委托更改) requested; result is its number")
+def request_amendment(shipment_id: UUID, body: b.AmendmentBody, svc: Service, meta: Meta,
+                      version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.request_amendment(
+        shipment_id, body.changes, body.customer_confirmation_ref, body.reason, body.charges,
+        body.notify_parties, meta, version), response)
+
+
+@router.post("/{shipment_id}/amendments/{number}/approval", response_model=b.CommandResult,
+             summary="Amendment approved (by the booking's original CS only)")
+def approve_amendment(shipment_id: UUID, number: int, svc: Service, meta: Meta,
+                      version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.approve_amendment(shipment_id, number, meta, version), response)
+
+
+@router.post("/{shipment_id}/amendments/{number}/rejection", response_model=b.CommandResult,
+             summary="Amendment rejected (by the booking's original CS only)")
+def reject_amendment(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Service,
+                     meta: Meta, version: ExpectedVersion,
+                     response: Response) -> b.CommandResult:
+    return _result(svc.reject_amendment(shipment_id, number, body.reason, meta, version),
+                   response)
+
+
+@router.post("/{shipment_id}/shipping-instructions", response_model=b.CommandResult,
+             summary="Shipping instructions submitted (containers, seals, VGM)")
+def shipping_instructions(shipment_id: UUID, body: ShippingInstructions, svc: Service,
+                          meta: Meta, version: ExpectedVersion,
+                          response: Response) -> b.CommandResult:
+    return _result(svc.submit_shipping_instructions(shipment_id, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/milestones", response_model=b.CommandResult,
+             summary="Milestone recorded (DCSA T&T code, PLN / EST / ACT)")
+def milestone(shipment_id: UUID, body: Milestone, svc: Service, meta: Meta,
+              version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.record_milestone(shipment_id, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/rollovers", response_model=b.CommandResult,
+             summary="Cargo rolled over to another sailing")
+def rollover(shipment_id: UUID, body: b.RolloverBody, svc: Service, meta: Meta,
+             version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.roll_over(shipment_id, body.to_vessel_voyage, body.reason,
+                                 body.new_etd, body.new_eta, body.leg, meta, version), response)
+
+
+@router.post("/{shipment_id}/exceptions", response_model=b.CommandResult,
+             summary="Exception raised; result is its number")
+def raise_exception(shipment_id: UUID, body: ShipmentException, svc: Service, meta: Meta,
+                    version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.raise_exception(shipment_id, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/exceptions/{number}/resolution", response_model=b.CommandResult,
+             summary="Exception resolved")
+def resolve_exception(shipment_id: UUID, number: int, body: b.ResolutionBody, svc: Service,
+                      meta: Meta, version: ExpectedVersion,
+                      response: Response) -> b.CommandResult:
+    return _result(svc.resolve_exception(shipment_id, number, body.resolution, meta, version),
+                   response)
+
+
+@router.post("/{shipment_id}/charges", response_model=b.CommandResult,
+             summary="Charge line added; result is its number")
+def add_charge(shipment_id: UUID, body: b.NewCharge, svc: Service, meta: Meta,
+               version: ExpectedVersion, response: Response) -> b.CommandResult:
+    line = ChargeLine.model_validate(body.model_dump(exclude={"amendment_number"}))
+    return _result(svc.add_charge(shipment_id, line, body.amendment_number, meta, version),
+                   response)
+
+
+@router.post("/{shipment_id}/charges/{number}/adjustment", response_model=b.CommandResult,
+             summary="Charge line adjusted (quantity and/or unit price)")
+def adjust_charge(shipment_id: UUID, number: int, body: ChargeChange, svc: Service,
+                  meta: Meta, version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.adjust_charge(shipment_id, number, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/charges/{number}/void", response_model=b.CommandResult,
+             summary="Charge line voided")
+def void_charge(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Service, meta: Meta,
+                version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.void_charge(shipment_id, number, body.reason, meta, version), response)
+
+
+@router.post("/{shipment_id}/bl/approval", response_model=b.CommandResult,
+             summary="B/L draft approved by the customer")
+def approve_bl(shipment_id: UUID, body: b.BlApprovalBody, svc: Service, meta: Meta,
+               version: ExpectedVersion, response: Response) -> b.CommandResult:
+    approval = Approval(by=body.approved_by, capacity=body.capacity, reference=body.reference,
+                        at=body.approved_at or meta.occurred_at)
+    return _result(svc.approve_bl_draft(shipment_id, approval, body.draft_version, meta,
+                                        version), response)
+
+
+@router.post("/{shipment_id}/bl/dating-approval", response_model=b.CommandResult,
+             summary="Back-dated / post-dated / advance B/L approved (manager role)")
+def approve_bl_dating(shipment_id: UUID, body: b.DatingApprovalBody, svc: Service,
+                      meta: Meta, version: ExpectedVersion,
+                      response: Response) -> b.CommandResult:
+    return _result(svc.approve_bl_dating(shipment_id, body.dating, body.sales_request_ref,
+                                         body.reason, meta, version), response)
+
+
+@router.post("/{shipment_id}/bl/issue", response_model=b.CommandResult,
+             summary="B/L issued; result is its dating (NORMAL, BACK_DATED, ...)")
+def issue_bl(shipment_id: UUID, body: BlIssue, svc: Service, meta: Meta,
+             version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.issue_bl(shipment_id, body, meta, version), response)
+
+
+@router.post("/{shipment_id}/sailing-outcome", response_model=b.CommandResult,
+             summary="Cargo shipped or shut out (退载)")
+def sailing_outcome(shipment_id: UUID, body: b.SailingOutcomeBody, svc: Service, meta: Meta,
+                    version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.record_sailing_outcome(shipment_id, body.outcome, body.reason, meta,
+                                              version), response)
+
+
+@router.post("/{shipment_id}/cancellation", response_model=b.CommandResult,
+             summary="Shipment cancelled")
+def cancel(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
+           version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.cancel(shipment_id, body.reason, meta, version), response)
+
+
+@router.post("/{shipment_id}/close", response_model=b.CommandResult,
+             summary="Job closed (COMPLETED)")
+def close(shipment_id: UUID, svc: Service, meta: Meta, version: ExpectedVersion,
+          response: Response, body: Annotated[b.CloseBody | None, Body()] = None,
+          ) -> b.CommandResult:
+    return _result(svc.close_shipment(shipment_id, (body or b.CloseBody()).note, meta, version),
+                   response)

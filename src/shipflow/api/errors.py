@@ -1,0 +1,120 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Domain errors name the rule they enforce; validation errors name the field and the rule
+(the pydantic error type, or our own such as ``unlocode_format``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from shipflow.events.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    RulesBroken,
+    VersionConflict,
+)
+
+log = logging.getLogger("shipflow.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ViolationOut(BaseModel):
+    rule: str
+    field: str | None = None
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail, with the broken rules listed."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    violations: list[ViolationOut] = []
+    current_version: int | None = None
+
+
+def problem(status: int, rule: str, title: str, detail: str, request: Request | None = None,
+            violations: list[dict[str, Any]] | None = None, **extra: Any) -> JSONResponse:
+    body = Problem(type=f"urn:shipflow:problem:{rule}", title=title, status=status,
+                   detail=detail, instance=request.url.path if request else None,
+                   violations=[ViolationOut(**v) for v in violations or []], **extra)
+    headers = {"ETag": f'"{extra["current_version"]}"'} if extra.get("current_version") else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
+                        media_type=PROBLEM_JSON, headers=headers)
+
+
+#: Which HTTP status each kind of refusal gets, most specific first.
+STATUS_BY_ERROR: list[tuple[type[DomainError], int, str]] = [
+    (VersionConflict, 412, "The shipment changed since you read it"),
+    (NotFound, 404, "Not found"),
+    (NotPermitted, 403, "Not permitted"),
+    (InvalidTransition, 409, "Not possible in the shipment's current state"),
+    (RulesBroken, 422, "The booking breaks a rule"),
+    (DomainError, 422, "The request breaks a rule"),
+]
+
+
+def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status, title = next((s, t) for cls, s, t in STATUS_BY_ERROR if isinstance(exc, cls))
+    extra = {"current_version": exc.current} if isinstance(exc, VersionConflict) else {}
+    if exc.rule == "concurrent_write":
+        status, title = 409, "Concurrent change"
+    return problem(status, exc.rule, title, exc.detail, request,
+                   [v.model_dump() for v in exc.violations], **extra)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem(400, "json_invalid", "Malformed JSON", "the request body is not valid "
+                       "JSON", request, [{"rule": "json_invalid", "field": "body",
+                                         "detail": errors[0].get("msg", "")}])
+    violations = [{"rule": e["type"],
+                   "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
+                   "detail": e["msg"]} for e in errors]
+    fields = ", ".join(v["field"] for v in violations)
+    return problem(422, violations[0]["rule"], "Invalid request",
+                   f"{len(violations)} invalid field(s): {fields}", request, violations)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    rule = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    if isinstance(exc.detail, dict):  # raised by our own dependencies
+        return problem(exc.status_code, exc.detail["rule"], exc.detail["title"],
+                       exc.detail["detail"], request)
+    return problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "internal_error", "Internal error", "an unexpected server error; "
+                   "it has been logged", request)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def refuse(status: int, rule: str, title: str, detail: str) -> HTTPException:
+    """An HTTP-level refusal (missing header, bad If-Match) in problem+json form."""
+    return HTTPException(status, detail={"rule": rule, "title": title, "detail": detail})

@@ -1,0 +1,232 @@
+"""The application service: one method per command, each loading a shipment, calling the
+domain, and saving the events it recorded.
+
+Optimistic concurrency: with ``expected_version`` (the client's ``If-Match``), a stale
+shipment is refused with :class:`VersionConflict`; without it, a write that loses a race is
+retried once on fresh state, since the command is re-checked against that state anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from shipflow.config import Settings
+from shipflow.events.booking import Approval, BookingOrder
+from shipflow.events.charges import ChargeChange, ChargeLine
+from shipflow.events.documents import BlDating, BlIssue, CarrierConfirmation, ShippingInstructions
+from shipflow.events.errors import DomainError, NotFound, VersionConflict
+from shipflow.events.shipment import Shipment
+from shipflow.events.state import FieldChange, RuleConfirmation, SailingOutcome
+from shipflow.events.tracking import Milestone, ShipmentException
+from shipflow.events.values import EventMeta, VesselVoyage
+from shipflow.store import Shipflow, open_store
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command wrote: the shipment's new version and the log position it reached."""
+
+    shipment_id: UUID
+    version: int
+    position: int
+    events: list[str]
+    result: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ConcurrentWrite(DomainError):
+    def __init__(self) -> None:
+        super().__init__("concurrent_write", "another writer changed the shipment twice "
+                         "while this command ran; send it again")
+
+
+class ShipmentService:
+    def __init__(self, store: Shipflow) -> None:
+        self.store = store
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ShipmentService:
+        return cls(open_store(settings))
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _change(self, shipment_id: UUID, expected_version: int | None,
+                command: Callable[[Shipment], T]) -> Recorded:
+        for attempt in (1, 2):
+            shipment = self.get(shipment_id)
+            if expected_version is not None and shipment.version != expected_version:
+                raise VersionConflict(expected_version, shipment.version)
+            result = command(shipment)
+            names = [type(e).__name__ for e in shipment.pending_events]
+            try:
+                recordings = self.store.save(shipment)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise VersionConflict(expected_version, self.get(shipment_id).version) from None
+                if attempt == 2:
+                    raise ConcurrentWrite() from None
+                continue
+            return Recorded(shipment_id, shipment.version, recordings[-1].notification.id,
+                            names, result)
+        raise AssertionError("unreachable")
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def get(self, shipment_id: UUID, version: int | None = None) -> Shipment:
+        try:
+            return self.store.repository.get(shipment_id, version=version)
+        except AggregateNotFoundError:
+            detail = f"no shipment {shipment_id}" + (f" at version {version}" if version else "")
+            raise NotFound("shipment_not_found", detail) from None
+
+    def get_as_of(self, shipment_id: UUID, as_of: datetime) -> Shipment:
+        """The shipment as the system knew it at ``as_of`` (by the time events were recorded)."""
+        start = None
+        if self.store.snapshots is not None:
+            for snap in self.store.snapshots.get(shipment_id, desc=True):
+                if snap.state["_modified_on"] <= as_of:
+                    start = snap
+                    break
+        shipment = start.mutate(None) if start else None
+        gt = start.originator_version if start else None
+        for event in self.store.events.get(shipment_id, gt=gt):
+            if event.timestamp > as_of:
+                break
+            shipment = event.mutate(shipment)
+        if shipment is None:
+            self.get(shipment_id)  # raises shipment_not_found if it never existed
+            raise NotFound("shipment_not_yet_booked", f"shipment {shipment_id} did not exist "
+                           f"at {as_of.isoformat()}")
+        return shipment
+
+    def history(self, shipment_id: UUID) -> list[Any]:
+        events = list(self.store.events.get(shipment_id))
+        if not events:
+            raise NotFound("shipment_not_found", f"no shipment {shipment_id}")
+        return events
+
+    # --- commands --------------------------------------------------------------------------
+
+    def request_booking(self, order: BookingOrder, meta: EventMeta) -> Recorded:
+        shipment = Shipment.request(order, meta)
+        recordings = self.store.save(shipment)
+        return Recorded(shipment.id, shipment.version, recordings[-1].notification.id,
+                        ["BookingRequested"])
+
+    def review(self, shipment_id: UUID, confirmations: list[RuleConfirmation], meta: EventMeta,
+               expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.review(meta, confirmations))
+
+    def confirm_by_carrier(self, shipment_id: UUID, confirmation: CarrierConfirmation,
+                           meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.confirm_by_carrier(confirmation, meta))
+
+    def reject_by_carrier(self, shipment_id: UUID, reason: str, meta: EventMeta,
+                          expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.reject_by_carrier(reason, meta))
+
+    def decline(self, shipment_id: UUID, reason: str, meta: EventMeta,
+                expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.decline(reason, meta))
+
+    def request_amendment(self, shipment_id: UUID, changes: list[FieldChange],
+                          customer_confirmation_ref: str, reason: str, charges: list[ChargeLine],
+                          notify_parties: list[str], meta: EventMeta,
+                          expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.request_amendment(
+            changes, customer_confirmation_ref, reason, charges, notify_parties, meta))
+
+    def approve_amendment(self, shipment_id: UUID, number: int, meta: EventMeta,
+                          expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.approve_amendment(number, meta))
+
+    def reject_amendment(self, shipment_id: UUID, number: int, reason: str, meta: EventMeta,
+                         expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.reject_amendment(number, reason, meta))
+
+    def submit_shipping_instructions(self, shipment_id: UUID, si: ShippingInstructions,
+                                     meta: EventMeta,
+                                     expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.submit_shipping_instructions(si, meta))
+
+    def record_milestone(self, shipment_id: UUID, milestone: Milestone, meta: EventMeta,
+                         expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.record_milestone(milestone, meta))
+
+    def roll_over(self, shipment_id: UUID, to: VesselVoyage, reason: str, new_etd: datetime,
+                  new_eta: datetime, leg: int, meta: EventMeta,
+                  expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.roll_over(to, reason, new_etd, new_eta, leg, meta))
+
+    def raise_exception(self, shipment_id: UUID, exc: ShipmentException, meta: EventMeta,
+                        expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.raise_exception(exc, meta))
+
+    def resolve_exception(self, shipment_id: UUID, number: int, resolution: str,
+                          meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.resolve_exception(number, resolution, meta))
+
+    def add_charge(self, shipment_id: UUID, line: ChargeLine, amendment_number: int | None,
+                   meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.add_charge(line, amendment_number, meta))
+
+    def adjust_charge(self, shipment_id: UUID, number: int, change: ChargeChange,
+                      meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.adjust_charge(number, change, meta))
+
+    def void_charge(self, shipment_id: UUID, number: int, reason: str, meta: EventMeta,
+                    expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.void_charge(number, reason, meta))
+
+    def approve_bl_draft(self, shipment_id: UUID, approval: Approval, draft_version: int | None,
+                         meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.approve_bl_draft(approval, draft_version, meta))
+
+    def approve_bl_dating(self, shipment_id: UUID, dating: BlDating, sales_request_ref: str,
+                          reason: str, meta: EventMeta,
+                          expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.approve_bl_dating(
+            dating, sales_request_ref, reason, meta))
+
+    def issue_bl(self, shipment_id: UUID, issue: BlIssue, meta: EventMeta,
+                 expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.issue_bl(issue, meta))
+
+    def record_sailing_outcome(self, shipment_id: UUID, outcome: SailingOutcome, reason: str,
+                               meta: EventMeta, expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.record_sailing_outcome(outcome, reason, meta))
+
+    def cancel(self, shipment_id: UUID, reason: str, meta: EventMeta,
+               expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.cancel(reason, meta))
+
+    def close_shipment(self, shipment_id: UUID, note: str, meta: EventMeta,
+                       expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.close(note, meta))

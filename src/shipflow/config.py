@@ -1,0 +1,56 @@
+"""Settings from ``SHIPFLOW_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHIPFLOW_", env_file=".env", extra="ignore")
+
+    #: ``sqlite:///path/to/file.db`` (embedded default) or ``postgresql://user@host:port/db``.
+    database_url: str = "sqlite:///./var/shipflow.db"
+    #: PostgreSQL schema for every table shipflow creates (tests use one schema each).
+    database_schema: str = "public"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Take a snapshot of a shipment every N events, so long streams load fast.
+    snapshot_interval: int = 50
+
+    @cached_property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql", "postgres://"))
+
+    @cached_property
+    def sqlite_path(self) -> Path:
+        return Path(unquote(urlsplit(self.database_url).path.removeprefix("/")))
+
+    @cached_property
+    def event_store_path(self) -> Path:
+        """The library's SQLite store has fixed table names, so it gets its own file."""
+        p = self.sqlite_path
+        return p.with_name(f"{p.stem}-events{p.suffix or '.db'}")
+
+    def event_store_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` library's settings for the configured database."""
+        if not self.is_postgres:
+            self.event_store_path.parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.event_store_path),
+                    "SQLITE_LOCK_TIMEOUT": "10"}
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": self.database_schema,
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }

@@ -1,0 +1,97 @@
+"""Milestones (DCSA Track & Trace 2.2 codes) and exceptions."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from shipflow.events.values import (
+    Code,
+    ContainerNumber,
+    UnLocode,
+    UtcDatetime,
+    ValueObject,
+    VesselVoyage,
+)
+
+
+class MilestoneKind(Code):
+    EQUIPMENT = "EQUIPMENT"
+    TRANSPORT = "TRANSPORT"
+    SHIPMENT = "SHIPMENT"
+
+
+class Classifier(Code):
+    PLN = "PLN"  # planned
+    EST = "EST"  # estimated
+    ACT = "ACT"  # actual
+
+
+#: DCSA T&T event codes this service understands, by event type.
+CODES: dict[MilestoneKind, dict[str, str]] = {
+    MilestoneKind.EQUIPMENT: {
+        "PICK": "picked up (empty released / cargo collected)",
+        "STUF": "stuffed",
+        "GTIN": "gated in",
+        "LOAD": "loaded on board",
+        "DISC": "discharged",
+        "GTOT": "gated out",
+        "STRP": "stripped",
+        "DROP": "dropped off (delivered / empty returned)",
+    },
+    MilestoneKind.TRANSPORT: {"DEPA": "departed", "ARRI": "arrived"},
+    MilestoneKind.SHIPMENT: {
+        "RECE": "received",
+        "CONF": "confirmed",
+        "ISSU": "issued",
+        "HOLD": "on hold (customs)",
+        "RELS": "released (customs)",
+        "SURR": "surrendered",
+    },
+}
+
+
+class Milestone(ValueObject):
+    kind: MilestoneKind
+    code: str
+    classifier: Classifier
+    event_time: UtcDatetime = Field(description="when it happened, or is planned / expected to")
+    location: UnLocode | None = None
+    facility: str | None = None
+    vessel_voyage: VesselVoyage | None = None
+    leg: int = Field(default=0, ge=0, le=9,
+                     description="0 = first sea leg, 1.. = legs after transshipment")
+    container_no: ContainerNumber | None = None
+
+    @model_validator(mode="after")
+    def _known_code(self) -> Milestone:
+        if self.code not in CODES[self.kind]:
+            raise PydanticCustomError(
+                "dcsa_event_code",
+                "'{code}' is not a DCSA {kind} event code (one of {known})",
+                {"code": self.code, "kind": self.kind.value, "known": ", ".join(CODES[self.kind])},
+            )
+        return self
+
+    @property
+    def key(self) -> str:
+        """What an estimate and an actual of the same happening share."""
+        where = self.location or "-"
+        return f"{self.kind}:{self.code}:{where}:{self.leg}:{self.container_no or '-'}"
+
+
+class ExceptionKind(Code):
+    HELD_BACK = "HELD_BACK"
+    LATE_DELIVERY = "LATE_DELIVERY"
+    NON_DELIVERY = "NON_DELIVERY"
+    RETURN_TO_ORIGIN = "RETURN_TO_ORIGIN"
+    CUSTOMS_INSPECTION = "CUSTOMS_INSPECTION"
+    EQUIPMENT_SHORTAGE = "EQUIPMENT_SHORTAGE"
+    STRIKE = "STRIKE"
+    CLAIM = "CLAIM"
+
+
+class ShipmentException(ValueObject):
+    kind: ExceptionKind
+    description: str = Field(min_length=1, max_length=2000)
+    location: UnLocode | None = None

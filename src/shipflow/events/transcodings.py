@@ -1,0 +1,83 @@
+"""How our value objects and enums are stored inside events and snapshots.
+
+Every :class:`ValueObject` subclass and every enum of the domain gets a transcoding under
+its class name. Decoding uses ``model_construct``: history is never re-validated, so a rule
+added later cannot make an old event unreadable (shape changes go through upcasters).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+from pydantic import BaseModel
+
+from shipflow.events import booking, charges, documents, errors, state, tracking, values
+
+
+class ModelTranscoding(Transcoding):
+    def __init__(self, cls: type[BaseModel]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._fields = tuple(cls.model_fields)
+
+    def encode(self, obj: BaseModel) -> dict[str, Any]:
+        # Shallow: nested values are encoded by their own transcodings.
+        return {f: getattr(obj, f) for f in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> BaseModel:
+        return self.type.model_construct(**data)
+
+
+class EnumTranscoding(Transcoding):
+    def __init__(self, cls: type[Enum]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self.type(data)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def domain_types() -> tuple[list[type[BaseModel]], list[type[Enum]]]:
+    modules = (values, booking, charges, documents, errors, state, tracking)
+    models = [c for c in _subclasses(values.ValueObject)
+              if c.__module__.startswith("shipflow.events.")]
+    enums = [obj for m in modules for obj in vars(m).values()
+             if isinstance(obj, type) and issubclass(obj, Enum) and obj.__module__ == m.__name__]
+    return models, enums
+
+
+def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
+    models, enums = domain_types()
+    names = [c.__name__ for c in (*models, *enums)]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:  # a stored name must identify one type forever
+        raise RuntimeError(f"value types share a stored name: {duplicated}")
+    transcoder.register(DateAsISO())
+    for cls in models:
+        transcoder.register(ModelTranscoding(cls))
+    for enum in enums:
+        transcoder.register(EnumTranscoding(enum))

@@ -1,0 +1,186 @@
+"""Value objects shared by the aggregates: codes, money, parties, vessels, event metadata.
+
+They are frozen pydantic models so the same type validates API input and travels inside
+events. Validation failures carry a rule name (the pydantic error type) such as
+``unlocode_format`` or ``container_check_digit``, which the API reports per field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+from stdnum import iso6346
+
+
+class ValueObject(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Code(Enum):
+    """A domain enumeration. A plain Enum (not a str subclass) so the event store's JSON
+    encoder hands it to our transcoding and it reads back as the same member."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+# --- codes ---------------------------------------------------------------------------------
+
+_UNLOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+
+
+def _unlocode(value: str) -> str:
+    value = value.strip().upper().replace(" ", "")
+    if not _UNLOCODE.match(value):
+        raise PydanticCustomError(
+            "unlocode_format", "'{value}' is not a UN/LOCODE (2-letter country + 3 characters)",
+            {"value": value},
+        )
+    if pycountry.countries.get(alpha_2=value[:2]) is None:
+        raise PydanticCustomError(
+            "unlocode_country", "'{value}' does not start with an ISO 3166 country code",
+            {"value": value},
+        )
+    return value
+
+
+UnLocode = Annotated[str, AfterValidator(_unlocode)]
+
+
+def _currency(value: str) -> str:
+    value = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise PydanticCustomError(
+            "currency_code", "'{value}' is not an ISO 4217 currency code", {"value": value}
+        )
+    return value
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+
+
+def _container_number(value: str) -> str:
+    value = value.strip().upper().replace(" ", "")
+    if not iso6346.is_valid(value):
+        raise PydanticCustomError(
+            "container_check_digit",
+            "'{value}' is not an ISO 6346 container number with a valid check digit",
+            {"value": value},
+        )
+    return value
+
+
+ContainerNumber = Annotated[str, AfterValidator(_container_number)]
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise PydanticCustomError(
+            "timezone_required", "a time must carry its UTC offset, e.g. 2026-11-22T08:00:00+08:00"
+        )
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# --- money ---------------------------------------------------------------------------------
+
+
+class Money(ValueObject):
+    """An exact amount in one ISO 4217 currency. Arithmetic refuses to mix currencies."""
+
+    amount: Decimal = Field(max_digits=18, decimal_places=4)
+    currency: CurrencyCode
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def times(self, quantity: Decimal) -> Money:
+        return Money(amount=(self.amount * quantity).quantize(Decimal("0.01")),
+                     currency=self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+# --- parties and transport -----------------------------------------------------------------
+
+
+class Party(ValueObject):
+    name: NonEmptyStr
+    address: str | None = None
+    contact: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    tax_id: str | None = None
+
+
+TEMP_VESSEL = "TEMP"
+
+
+class VesselVoyage(ValueObject):
+    """A sailing. ``vessel="TEMP"`` is the placeholder allowed until the carrier confirms."""
+
+    vessel: NonEmptyStr
+    voyage: str = ""
+    imo: str | None = Field(default=None, pattern=r"^\d{7}$")
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.vessel.upper() == TEMP_VESSEL
+
+    def __str__(self) -> str:
+        return f"{self.vessel} {self.voyage}".strip()
+
+
+# --- who did it ----------------------------------------------------------------------------
+
+
+class Source(Code):
+    API = "api"
+    TMS = "tms"
+    CARRIER_FEED = "carrier_feed"
+    SYSTEM = "system"
+
+
+class EventMeta(ValueObject):
+    """Who recorded a fact, from where, and when it happened in the world.
+
+    The time it was *recorded* is the event's own ``timestamp``; ``occurred_at`` is when it
+    happened (a gate-in reported an hour late has occurred_at an hour before the timestamp).
+    """
+
+    actor: NonEmptyStr
+    role: NonEmptyStr
+    source: Source = Source.API
+    occurred_at: UtcDatetime
+    correlation_id: str
+    causation_id: str | None = None
+    external_id: str | None = None
+
+    @classmethod
+    def system(cls, correlation_id: str, occurred_at: datetime | None = None) -> EventMeta:
+        return cls(actor="shipflow", role="system", source=Source.SYSTEM,
+                   occurred_at=occurred_at or datetime.now(UTC), correlation_id=correlation_id)

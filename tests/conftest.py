@@ -1,0 +1,83 @@
+"""Shared fixtures: settings for each real database, the application service, factories.
+
+PostgreSQL tests run against the server in ``SHIPFLOW_TEST_POSTGRES_URL`` (default: the local
+server at 127.0.0.1:5432, database ``test``), each test in a schema of its own. When it is
+unreachable they are skipped locally, and **fail** when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from shipflow.application import ShipmentService
+from shipflow.config import Settings
+from shipflow.store import Shipflow
+
+PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+_pg_reachable: bool | None = None
+
+
+def postgres_reachable() -> bool:
+    global _pg_reachable
+    if _pg_reachable is None:
+        try:
+            psycopg.connect(PG_URL, connect_timeout=3).close()
+            _pg_reachable = True
+        except psycopg.OperationalError:
+            _pg_reachable = False
+    return _pg_reachable
+
+
+def require_postgres() -> None:
+    if postgres_reachable():
+        return
+    if IN_CI:
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable, and CI requires it")
+    pytest.skip(f"PostgreSQL at {PG_URL} is unreachable (set CI=true to make this fail)")
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/shipflow.db", _env_file=None)
+
+
+@pytest.fixture
+def postgres_settings() -> Iterator[Settings]:
+    require_postgres()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield Settings(database_url=PG_URL, database_schema=schema, _env_file=None)
+    drop_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request) -> Settings:
+    """Run the test once on SQLite and once on the real PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_settings")
+
+
+@pytest.fixture
+def service(settings) -> Iterator[ShipmentService]:
+    svc = ShipmentService.from_settings(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def memory_service() -> Iterator[ShipmentService]:
+    """The library's in-memory store: for unit tests of the domain through the service."""
+    svc = ShipmentService(Shipflow(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
+    yield svc
+    svc.close()
