@@ -24,7 +24,7 @@ from shipflow.events.documents import BlDating, BlIssue, CarrierConfirmation, Sh
 from shipflow.events.errors import DomainError, NotFound, VersionConflict
 from shipflow.events.shipment import Shipment
 from shipflow.events.state import FieldChange, RuleConfirmation, SailingOutcome
-from shipflow.events.tracking import Milestone, ShipmentException
+from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
 from shipflow.events.values import EventMeta, VesselVoyage
 from shipflow.store import Shipflow, open_store
 
@@ -70,6 +70,8 @@ class ShipmentService:
                 raise VersionConflict(expected_version, shipment.version)
             result = command(shipment)
             names = [type(e).__name__ for e in shipment.pending_events]
+            if not names:  # an idempotent command that had nothing to record
+                return Recorded(shipment_id, shipment.version, 0, [], result)
             try:
                 recordings = self.store.save(shipment)
             except IntegrityError:
@@ -222,6 +224,17 @@ class ShipmentService:
                                meta: EventMeta, expected_version: int | None = None) -> Recorded:
         return self._change(shipment_id, expected_version,
                             lambda s: s.record_sailing_outcome(outcome, reason, meta))
+
+    def notify_customer(self, shipment_id: UUID, notice: CustomerNotice, meta: EventMeta,
+                        expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version,
+                            lambda s: s.notify_customer(notice, meta))
+
+    def record_sla_breach(self, shipment_id: UUID, timer: str, kind: str, started_at: datetime,
+                          due_at: datetime, meta: EventMeta,
+                          expected_version: int | None = None) -> Recorded:
+        return self._change(shipment_id, expected_version, lambda s: s.record_sla_breach(
+            timer, kind, started_at, due_at, meta))
 
     def cancel(self, shipment_id: UUID, reason: str, meta: EventMeta,
                expected_version: int | None = None) -> Recorded:

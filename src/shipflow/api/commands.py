@@ -15,7 +15,7 @@ from shipflow.events.booking import Approval, BookingOrder
 from shipflow.events.charges import ChargeChange, ChargeLine
 from shipflow.events.documents import BlIssue, CarrierConfirmation, ShippingInstructions
 from shipflow.events.state import RuleConfirmation
-from shipflow.events.tracking import Milestone, ShipmentException
+from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
 
 ERRORS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
           for status in (400, 401, 403, 404, 409, 412, 422)}
@@ -134,6 +134,13 @@ def resolve_exception(shipment_id: UUID, number: int, body: b.ResolutionBody, sv
                       response: Response) -> b.CommandResult:
     return _result(svc.resolve_exception(shipment_id, number, body.resolution, meta, version),
                    response)
+
+
+@router.post("/{shipment_id}/notifications", response_model=b.CommandResult,
+             summary="Customer notified (booking confirmation, delay notice, status, arrival)")
+def notify_customer(shipment_id: UUID, body: CustomerNotice, svc: Service, meta: Meta,
+                    version: ExpectedVersion, response: Response) -> b.CommandResult:
+    return _result(svc.notify_customer(shipment_id, body, meta, version), response)
 
 
 @router.post("/{shipment_id}/charges", response_model=b.CommandResult,

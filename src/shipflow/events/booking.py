@@ -147,6 +147,9 @@ class BookingOrder(ValueObject):
     shipper: Party
     consignee: Party
     notify_party: Party | None = None
+    office: str | None = Field(default=None, max_length=10, description=(
+        "our handling office (e.g. SHA); its business calendar runs the SLA timers. "
+        "Default: the office of the POL"))
     sales_owner: NonEmptyStr
     cs_owner: NonEmptyStr = Field(description="the CS rep who owns the booking and its amendments")
     business_source: BusinessSource

@@ -8,19 +8,15 @@ one or more events (``shipment_events``). A refused command raises a named
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from shipflow.events import amendments, rules
 from shipflow.events import shipment_events as ev
-from shipflow.events.booking import Approval, BookingOrder
-from shipflow.events.charges import EXTRA_COST_CODES, ChargeChange, ChargeLine
+from shipflow.events.booking import BookingOrder
+from shipflow.events.charges import ChargeLine
 from shipflow.events.documents import (
-    BlDating,
-    BlDocumentType,
     BlIssue,
-    BlRelease,
     CarrierConfirmation,
     ShippingInstructions,
 )
@@ -32,6 +28,9 @@ from shipflow.events.errors import (
     RulesBroken,
     Violation,
 )
+from shipflow.events.shipment_charges import ChargeCommands, check_charge
+from shipflow.events.shipment_documents import DocumentCommands
+from shipflow.events.shipment_tracking import TrackingCommands
 from shipflow.events.state import (
     TERMINAL_STATUSES,
     Amendment,
@@ -47,11 +46,8 @@ from shipflow.events.state import (
     TimelineEntry,
 )
 from shipflow.events.tracking import (
-    Classifier,
-    ExceptionKind,
     Milestone,
     MilestoneKind,
-    ShipmentException,
 )
 from shipflow.events.values import EventMeta, VesselVoyage
 
@@ -59,7 +55,7 @@ S = BookingStatus
 ACTIVE = frozenset({S.CONFIRMED, S.PENDING_AMENDMENT})
 
 
-class Shipment(Aggregate):
+class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
     def __init__(self, meta: EventMeta, order: BookingOrder) -> None:
         self.order = order
         self.status = BookingStatus.RECEIVED
@@ -81,6 +77,7 @@ class Shipment(Aggregate):
         self.bl = BlState()
         self.bl_issue: BlIssue | None = None
         self.sailing_outcome: SailingOutcome | None = None
+        self.sla_breaches: list[str] = []
 
     # --- creation --------------------------------------------------------------------------
 
@@ -251,7 +248,7 @@ class Shipment(Aggregate):
         self._no_pending_amendment("request another amendment")
         amended, recorded = amendments.apply_changes(self.order, changes)
         for line in charges:
-            _check_charge(line)
+            check_charge(line)
         number = len(self.amendments) + 1
         self.trigger_event(ev.AmendmentRequested, meta=meta, number=number, changes=recorded,
                            customer_confirmation_ref=customer_confirmation_ref, reason=reason,
@@ -284,178 +281,6 @@ class Shipment(Aggregate):
         self._pending(number, meta.actor)
         self.trigger_event(ev.AmendmentRejected, meta=meta, number=number, reason=reason)
 
-    # --- documents -------------------------------------------------------------------------
-
-    def submit_shipping_instructions(self, si: ShippingInstructions, meta: EventMeta) -> None:
-        self._require_confirmed("submit shipping instructions")
-        self._bl_not_issued("change the shipping instructions")
-        seen: set[str] = set()
-        for i, c in enumerate(si.containers):
-            if c.container_no in seen:
-                raise DomainError("duplicate_container", f"{c.container_no} is listed twice",
-                                  f"containers.{i}.container_no")
-            seen.add(c.container_no)
-            if c.vgm_kg is not None and c.vgm_kg < c.cargo_weight_kg:
-                raise DomainError("vgm_below_cargo_weight", f"the VGM of {c.container_no} "
-                                  "is less than its cargo weight", f"containers.{i}.vgm_kg")
-        self.trigger_event(ev.ShippingInstructionsSubmitted, meta=meta, instructions=si,
-                           revision=self.si_revision + 1)
-
-    def approve_bl_draft(self, approval: Approval, draft_version: int | None,
-                         meta: EventMeta) -> None:
-        self._require_confirmed("approve the B/L draft")
-        self._bl_not_issued("approve the B/L draft")
-        self._no_pending_amendment("approve the B/L draft")
-        if self.shipping_instructions is None:
-            raise InvalidTransition("si_missing", "the B/L draft needs shipping instructions")
-        self.trigger_event(ev.BlDraftApproved, meta=meta, approval=approval,
-                           draft_version=draft_version)
-
-    def bl_dating(self, on_board: Any) -> BlDating:
-        """How a shipped-on-board date relates to the actual loading (倒签/顺签/预借)."""
-        loaded = self.loaded_at
-        if loaded is None:
-            return BlDating.ADVANCE
-        if on_board < loaded.date():
-            return BlDating.BACK_DATED
-        if on_board > loaded.date():
-            return BlDating.POST_DATED
-        return BlDating.NORMAL
-
-    def approve_bl_dating(self, dating: BlDating, sales_request_ref: str, reason: str,
-                          meta: EventMeta) -> None:
-        self._require_confirmed("approve a B/L dating")
-        self._bl_not_issued("approve a B/L dating")
-        if meta.role != "manager":
-            raise NotPermitted("manager_role_required", "back-dated, post-dated and advance "
-                               "B/Ls need the operations manager's approval")
-        if dating is BlDating.NORMAL:
-            raise DomainError("dating_not_special", "a normally dated B/L needs no approval",
-                              "dating")
-        self.trigger_event(ev.BlDatingApproved, meta=meta, dating=dating,
-                           sales_request_ref=sales_request_ref, reason=reason)
-
-    def issue_bl(self, issue: BlIssue, meta: EventMeta) -> BlDating:
-        self._require_confirmed("issue the B/L")
-        self._bl_not_issued("issue another B/L")
-        self._no_pending_amendment("issue the B/L")
-        if not self.bl.approval_current:
-            raise InvalidTransition("bl_draft_not_approved", "the customer has not approved "
-                                    "the current B/L draft")
-        if issue.document_type is BlDocumentType.SWB and (
-                issue.release is not BlRelease.SEAWAY or issue.number_of_originals):
-            raise DomainError("sea_waybill_has_no_originals", "a sea waybill is released as "
-                              "SEAWAY with 0 originals", "release")
-        dating = self.bl_dating(issue.shipped_on_board_date)
-        if dating is not BlDating.NORMAL and dating not in {
-                a.dating for a in self.bl.dating_approvals}:
-            raise NotPermitted("bl_dating_requires_manager_approval", f"a {dating} B/L needs "
-                               "a recorded approval from the operations manager",
-                               "shipped_on_board_date")
-        self.trigger_event(ev.BlIssued, meta=meta, issue=issue, dating=dating)
-        return dating
-
-    # --- tracking --------------------------------------------------------------------------
-
-    def record_milestone(self, m: Milestone, meta: EventMeta) -> bool:
-        """Record a milestone; returns False when it only enters history (superseded)."""
-        self._require_confirmed("record a milestone")
-        if m.kind is MilestoneKind.TRANSPORT and m.location is None:
-            # DCSA sends location; our own feeds may not: DEPA leaves POL, ARRI reaches POD.
-            m = m.model_copy(update={"location": self.order.pol if m.code == "DEPA"
-                                     else self.order.pod})
-        entry = self.timeline.get(m.key)
-        superseded = entry is not None and m.classifier is not Classifier.ACT and (
-            entry.actual is not None
-            or (m.classifier is Classifier.EST and entry.estimated_made_at is not None
-                and meta.occurred_at < entry.estimated_made_at))
-        before = (self.etd, self.eta)
-        self.trigger_event(ev.MilestoneRecorded, meta=meta, milestone=m, superseded=superseded)
-        self._schedule_changed(before, meta, cause=f"{m.code} {m.classifier}")
-        return not superseded
-
-    def _schedule_changed(self, before: tuple, meta: EventMeta, cause: str) -> None:
-        if (self.etd, self.eta) != before:
-            self.trigger_event(ev.ScheduleChanged, meta=meta, previous_etd=before[0],
-                               etd=self.etd, previous_eta=before[1], eta=self.eta, cause=cause)
-
-    def roll_over(self, to: VesselVoyage, reason: str, new_etd: datetime, new_eta: datetime,
-                  leg: int, meta: EventMeta) -> None:
-        self._require_confirmed("roll the cargo over")
-        if to.is_placeholder:
-            raise DomainError("vessel_placeholder_not_allowed", "roll over to a named vessel",
-                              "to_vessel_voyage")
-        if new_eta <= new_etd:
-            raise DomainError("eta_before_etd", "the ETA must be after the ETD", "new_eta")
-        if leg == 0 and (self.departed or self.sailing_outcome is SailingOutcome.SHIPPED):
-            raise InvalidTransition("already_departed", "the cargo has sailed from POL; "
-                                    "only a transshipment leg can be rolled")
-        current = self.legs[leg] if leg < len(self.legs) else None
-        if current == to:
-            raise InvalidTransition("rollover_to_same_sailing", f"the cargo is already on {to}")
-        before = (self.etd, self.eta)
-        self.trigger_event(ev.RolledOver, meta=meta, leg=leg, from_vessel_voyage=current,
-                           to_vessel_voyage=to, reason=reason, new_etd=new_etd,
-                           new_eta=new_eta)
-        self._schedule_changed(before, meta, cause="rollover")
-
-    def raise_exception(self, exc: ShipmentException, meta: EventMeta) -> int:
-        if not (self.status is S.COMPLETED and exc.kind is ExceptionKind.CLAIM):
-            self._not_terminal("raise an exception")
-        number = len(self.exceptions) + 1
-        self.trigger_event(ev.ExceptionRaised, meta=meta, number=number, exception=exc)
-        return number
-
-    def resolve_exception(self, number: int, resolution: str, meta: EventMeta) -> None:
-        found = next((e for e in self.exceptions if e.number == number), None)
-        if found is None:
-            raise NotFound("exception_not_found", f"no exception {number} on this shipment")
-        if not found.is_open:
-            raise InvalidTransition("exception_already_resolved",
-                                    f"exception {number} was resolved already")
-        self.trigger_event(ev.ExceptionResolved, meta=meta, number=number,
-                           resolution=resolution)
-
-    # --- charges ---------------------------------------------------------------------------
-
-    def add_charge(self, line: ChargeLine, amendment_number: int | None,
-                   meta: EventMeta) -> int:
-        if self.status is S.COMPLETED:
-            raise InvalidTransition("shipment_completed", "the job is closed")
-        _check_charge(line)
-        if amendment_number is not None and not any(
-                a.number == amendment_number for a in self.amendments):
-            raise NotFound("amendment_not_found", f"no amendment {amendment_number}",
-                           "amendment_number")
-        number = len(self.charges) + 1
-        self.trigger_event(ev.ChargeAdded, meta=meta, number=number, line=line,
-                           amendment_number=amendment_number)
-        return number
-
-    def _live_charge(self, number: int) -> Charge:
-        if self.status is S.COMPLETED:
-            raise InvalidTransition("shipment_completed", "the job is closed")
-        found = next((c for c in self.charges if c.number == number), None)
-        if found is None:
-            raise NotFound("charge_not_found", f"no charge {number} on this shipment")
-        if found.voided:
-            raise InvalidTransition("charge_voided", f"charge {number} was voided")
-        return found
-
-    def adjust_charge(self, number: int, change: ChargeChange, meta: EventMeta) -> None:
-        charge = self._live_charge(number)
-        update = {k: v for k, v in (("quantity", change.quantity),
-                                     ("unit_price", change.unit_price)) if v is not None}
-        line = charge.line.model_copy(update=update)
-        if line == charge.line:
-            raise InvalidTransition("charge_unchanged", "the adjustment changes nothing")
-        self.trigger_event(ev.ChargeAdjusted, meta=meta, number=number, line=line,
-                           reason=change.reason)
-
-    def void_charge(self, number: int, reason: str, meta: EventMeta) -> None:
-        self._live_charge(number)
-        self.trigger_event(ev.ChargeVoided, meta=meta, number=number, reason=reason)
-
     # --- outcome ---------------------------------------------------------------------------
 
     def record_sailing_outcome(self, outcome: SailingOutcome, reason: str,
@@ -484,9 +309,3 @@ class Shipment(Aggregate):
             raise InvalidTransition("open_exceptions", "resolve exceptions "
                                     f"{[e.number for e in self.open_exceptions]} first")
         self.trigger_event(ev.ShipmentClosed, meta=meta, note=note)
-
-
-def _check_charge(line: ChargeLine) -> None:
-    if line.code in EXTRA_COST_CODES and not (line.reason or "").strip():
-        raise RulesBroken([Violation(rule="extra_cost_reason_required", field="reason",
-                                     detail=f"{line.code} is an extra cost: record its reason")])

@@ -31,7 +31,13 @@ from shipflow.events.state import (
     SailingOutcome,
     TimelineEntry,
 )
-from shipflow.events.tracking import Classifier, Milestone, MilestoneKind, ShipmentException
+from shipflow.events.tracking import (
+    Classifier,
+    CustomerNotice,
+    Milestone,
+    MilestoneKind,
+    ShipmentException,
+)
 from shipflow.events.values import EventMeta, VesselVoyage
 
 if TYPE_CHECKING:
@@ -288,6 +294,22 @@ class SailingOutcomeRecorded(ShipmentEvent):
 
     def apply(self, s: Shipment) -> None:
         s.sailing_outcome = self.outcome
+
+
+class CustomerNotified(ShipmentEvent):
+    notice: CustomerNotice
+
+
+class SlaBreached(ShipmentEvent):
+    """A service-level timer passed its due time unmet (recorded by the SLA ticker)."""
+
+    timer: str  # the timer's key on this shipment, e.g. "booking_confirmation"
+    kind: str
+    started_at: datetime
+    due_at: datetime
+
+    def apply(self, s: Shipment) -> None:
+        s.sla_breaches = [*s.sla_breaches, self.timer]
 
 
 class ShipmentCancelled(ShipmentEvent):

@@ -95,3 +95,19 @@ class ShipmentException(ValueObject):
     kind: ExceptionKind
     description: str = Field(min_length=1, max_length=2000)
     location: UnLocode | None = None
+
+
+class NotificationKind(Code):
+    """What CS told the customer (domain.md §2.3: tell them before they ask)."""
+
+    BOOKING_CONFIRMATION = "BOOKING_CONFIRMATION"  # itinerary: vessel/voyage, ETD, ETA
+    DELAY_NOTICE = "DELAY_NOTICE"
+    STATUS_UPDATE = "STATUS_UPDATE"
+    ARRIVAL_NOTICE = "ARRIVAL_NOTICE"
+
+
+class CustomerNotice(ValueObject):
+    kind: NotificationKind
+    channel: str = Field(default="email", max_length=40)
+    reference: str | None = Field(default=None, max_length=200)
+    note: str = ""
