@@ -8,6 +8,7 @@ that a booking request would have been refused for.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +30,17 @@ def _walk(doc: Any, parts: list[str]) -> Any:
         else:
             return _MISSING
     return doc
+
+
+def _same(given: Any, current: Any) -> bool:
+    """Compare a client's ``before`` with the stored value; numbers as numbers (the order's
+    decimals read back as strings, a client may send 14500 or "14500.000")."""
+    if isinstance(given, (int, float, str)) and isinstance(current, (int, float, str)):
+        try:
+            return Decimal(str(given)) == Decimal(str(current))
+        except InvalidOperation:
+            return str(given) == str(current)
+    return given == current
 
 
 def apply_changes(order: BookingOrder,
@@ -55,7 +67,7 @@ def apply_changes(order: BookingOrder,
         else:
             raise DomainError("unknown_field", f"the booking order has no field "
                               f"'{change.field}'", where)
-        if change.before is not None and change.before != before:
+        if change.before is not None and not _same(change.before, before):
             raise DomainError("amendment_before_mismatch", f"'{change.field}' reads {before!r}"
                               f", not {change.before!r}", f"changes.{i}.before")
         recorded.append(FieldChange(field=change.field, before=before, after=change.after))

@@ -15,6 +15,7 @@ Each rule returns ``None`` when the order passes, else a :class:`Violation`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -49,7 +50,10 @@ def _v(rule: Rule, detail: str, field: str | None = None) -> Violation:
 
 
 OVERWEIGHT_20FT_KG = Decimal("22000")
-HEAVY_COMMODITY_WORDS = ("stone", "granite", "marble", "tile", "canned", "石", "罐头", "瓷砖")
+#: Whole English words (so "textiles" is not "tiles") and Chinese terms for dense cargo.
+HEAVY_COMMODITY = re.compile(
+    r"\b(stones?|granite|marble|tiles?|canned|ceramic tiles?|slabs?)\b"
+    r"|石材|石板|大理石|花岗岩|罐头|瓷砖", re.IGNORECASE)
 
 #: Ports with several terminals: the terminal must be named before booking.
 MULTI_TERMINAL_PORTS: dict[str, tuple[str, ...]] = {
@@ -138,7 +142,8 @@ def overweight_20ft(o: BookingOrder) -> Violation | None:
         return None
     per_box = weight_per_container_kg(o, 20)
     commodity = f"{o.commodity_en or ''} {o.commodity_cn or ''}".lower()
-    heavy = next((w for w in HEAVY_COMMODITY_WORDS if w in commodity), None)
+    found = HEAVY_COMMODITY.search(commodity)
+    heavy = found.group(0) if found else None
     if per_box > OVERWEIGHT_20FT_KG:
         return _v(overweight_20ft, f"about {per_box} kg per 20' container is over 22 t: "
                   "request overweight containers", "equipment")
@@ -245,7 +250,8 @@ def _rate_key(rates: list) -> Counter:
 def rate_differs_from_handover(o: BookingOrder) -> Violation | None:
     if not o.booked_rates:
         return None
-    differing = _rate_key(o.booked_rates) ^ _rate_key(o.sold_rates)
+    booked, sold = _rate_key(o.booked_rates), _rate_key(o.sold_rates)
+    differing = (booked - sold) + (sold - booked)
     if differing:
         codes = sorted({key[0] for key in differing})
         return _v(rate_differs_from_handover, "rates on the booking order differ from the "

@@ -190,6 +190,7 @@ class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
                extra_violations: list[Violation] = ()) -> ReviewOutcome:
         """Review the order against every rule; on hold while any violation is unresolved."""
         self._not_terminal("review")
+        self._no_pending_amendment("review")
         if self.status not in (S.RECEIVED, S.PENDING_UPDATE):
             raise InvalidTransition("review_after_confirmation",
                                     f"the booking is {self.status}: it was reviewed already")
@@ -223,7 +224,11 @@ class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
         if self.departed and c.vessel_voyage != self.vessel_voyage:
             raise InvalidTransition("already_departed", "the vessel has sailed; record a "
                                     "rollover at transshipment instead")
+        before = (self.etd, self.eta)
+        reconfirmation = self.confirmed
         self.trigger_event(ev.CarrierConfirmed, meta=meta, confirmation=c)
+        if reconfirmation:
+            self._schedule_changed(before, meta, cause="carrier re-confirmation")
 
     def reject_by_carrier(self, reason: str, meta: EventMeta) -> None:
         self._not_terminal("record a carrier rejection")
@@ -247,6 +252,7 @@ class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
         self._bl_not_issued("amend the booking")
         self._no_pending_amendment("request another amendment")
         amended, recorded = amendments.apply_changes(self.order, changes)
+        self._refuse_new_violations(amended)
         for line in charges:
             check_charge(line)
         number = len(self.amendments) + 1
@@ -256,7 +262,17 @@ class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
         assert amended is not None
         return number
 
+    def _refuse_new_violations(self, amended: BookingOrder) -> None:
+        """An amendment may not break a review rule the order did not break already
+        (an approval the booking was accepted without, e.g. new B/L clauses)."""
+        confirmed = {c.rule for c in self.confirmations}
+        already = {v.rule for v in rules.review_violations(self.order)} | confirmed
+        new = [v for v in rules.review_violations(amended) if v.rule not in already]
+        if new:
+            raise RulesBroken(new)
+
     def _pending(self, number: int, actor: str) -> Amendment:
+        self._not_terminal("decide an amendment")
         found = next((a for a in self.amendments if a.number == number), None)
         if found is None:
             raise NotFound("amendment_not_found", f"no amendment {number} on this shipment")

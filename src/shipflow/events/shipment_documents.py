@@ -14,6 +14,7 @@ from shipflow.events.documents import (
     ShippingInstructions,
 )
 from shipflow.events.errors import DomainError, InvalidTransition, NotPermitted
+from shipflow.events.ports import local_date
 from shipflow.events.values import EventMeta
 
 
@@ -51,9 +52,10 @@ class DocumentCommands:
         loaded = self.loaded_at
         if loaded is None:
             return BlDating.ADVANCE
-        if on_board < loaded.date():
+        loaded_on = local_date(loaded, self.order.pol)  # the date at the port of loading
+        if on_board < loaded_on:
             return BlDating.BACK_DATED
-        if on_board > loaded.date():
+        if on_board > loaded_on:
             return BlDating.POST_DATED
         return BlDating.NORMAL
 

@@ -15,7 +15,7 @@ from shipflow.events.booking import Approval
 from shipflow.events.charges import ChargeLine
 from shipflow.events.documents import BlDating
 from shipflow.events.tracking import ShipmentException
-from shipflow.events.values import Code, NonEmptyStr, ValueObject
+from shipflow.events.values import Code, NonEmptyStr, UtcDatetime, ValueObject
 
 
 class BookingStatus(Code):
@@ -50,7 +50,7 @@ class RuleConfirmation(ValueObject):
 
     rule: NonEmptyStr
     confirmed_by: NonEmptyStr
-    confirmed_at: datetime
+    confirmed_at: UtcDatetime
     note: str = ""
     recorded_by: str = ""
 

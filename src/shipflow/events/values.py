@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Annotated
 
@@ -98,6 +98,17 @@ NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]
 
 # --- money ---------------------------------------------------------------------------------
 
+#: ISO 4217 minor units where they are not 2 (pycountry does not carry them).
+_MINOR_UNITS = {**dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
+                                 "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF",
+                                 "XPF"), 0),
+                **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3)}
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
 
 class Money(ValueObject):
     """An exact amount in one ISO 4217 currency. Arithmetic refuses to mix currencies."""
@@ -114,7 +125,9 @@ class Money(ValueObject):
         return Money(amount=self.amount - other.amount, currency=self.currency)
 
     def times(self, quantity: Decimal) -> Money:
-        return Money(amount=(self.amount * quantity).quantize(Decimal("0.01")),
+        """Unit price × quantity, rounded half-up to the currency's minor unit."""
+        exponent = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(amount=(self.amount * quantity).quantize(exponent, ROUND_HALF_UP),
                      currency=self.currency)
 
     def _same_currency(self, other: Money) -> None:
