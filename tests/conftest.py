@@ -81,3 +81,13 @@ def memory_service() -> Iterator[ShipmentService]:
     svc = ShipmentService(Shipflow(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def migrated(settings) -> Settings:
+    """The settings' database with the read-model migrations applied."""
+    from shipflow.migrations import upgrade
+
+    ShipmentService.from_settings(settings).close()  # creates the PostgreSQL schema
+    upgrade(settings)
+    return settings

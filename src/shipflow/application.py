@@ -94,24 +94,35 @@ class ShipmentService:
             raise NotFound("shipment_not_found", detail) from None
 
     def get_as_of(self, shipment_id: UUID, as_of: datetime) -> Shipment:
-        """The shipment as the system knew it at ``as_of`` (by the time events were recorded)."""
-        start = None
-        if self.store.snapshots is not None:
-            for snap in self.store.snapshots.get(shipment_id, desc=True):
-                if snap.state["_modified_on"] <= as_of:
-                    start = snap
-                    break
-        shipment = start.mutate(None) if start else None
-        gt = start.originator_version if start else None
-        for event in self.store.events.get(shipment_id, gt=gt):
-            if event.timestamp > as_of:
-                break
-            shipment = event.mutate(shipment)
-        if shipment is None:
-            self.get(shipment_id)  # raises shipment_not_found if it never existed
+        """The shipment as the system knew it at ``as_of`` (by the time events were recorded).
+
+        Recorded times rise with the version, so the version current at ``as_of`` is found by
+        a binary search over single events; that version then loads as any other (from the
+        nearest snapshot)."""
+        version = self._version_at(shipment_id, as_of)
+        if version == 0:
             raise NotFound("shipment_not_yet_booked", f"shipment {shipment_id} did not exist "
                            f"at {as_of.isoformat()}")
-        return shipment
+        return self.get(shipment_id, version=version)
+
+    def _version_at(self, shipment_id: UUID, as_of: datetime) -> int:
+        def recorded(version: int) -> datetime:
+            [event] = self.store.events.get(shipment_id, gt=version - 1, lte=version)
+            return event.timestamp
+
+        latest = list(self.store.events.get(shipment_id, desc=True, limit=1))
+        if not latest:
+            raise NotFound("shipment_not_found", f"no shipment {shipment_id}")
+        lo, hi = 0, latest[0].originator_version  # invariant: recorded(lo) <= as_of
+        if latest[0].timestamp <= as_of:
+            return hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if recorded(mid) <= as_of:
+                lo = mid
+            else:
+                hi = mid
+        return lo
 
     def history(self, shipment_id: UUID) -> list[Any]:
         events = list(self.store.events.get(shipment_id))
@@ -207,8 +218,15 @@ class ShipmentService:
 
     def approve_bl_draft(self, shipment_id: UUID, approval: Approval, draft_version: int | None,
                          meta: EventMeta, expected_version: int | None = None) -> Recorded:
-        return self._change(shipment_id, expected_version,
-                            lambda s: s.approve_bl_draft(approval, draft_version, meta))
+        """An approval is for one draft version; the draft's versions are a fold of history."""
+        current_version = None
+        if draft_version is not None:
+            from shipflow.projections.bl_draft import as_of
+
+            draft = as_of(self.history(shipment_id))
+            current_version = draft.version if draft else 0
+        return self._change(shipment_id, expected_version, lambda s: s.approve_bl_draft(
+            approval, draft_version, meta, current_version))
 
     def approve_bl_dating(self, shipment_id: UUID, dating: BlDating, sales_request_ref: str,
                           reason: str, meta: EventMeta,

@@ -1,38 +1,112 @@
-"""The ``shipflow`` command: serve the API, prepare the database, load demo data."""
+"""The ``shipflow`` command: serve the API, run workers, prepare the database, rebuild
+views, load demo data."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from shipflow.config import Settings
 
 app = typer.Typer(help="shipflow: event-sourced shipment lifecycle service",
                   no_args_is_help=True)
 db = typer.Typer(help="Database preparation", no_args_is_help=True)
+projections = typer.Typer(help="Read models (views) built from the events", no_args_is_help=True)
 app.add_typer(db, name="db")
+app.add_typer(projections, name="projections")
+console = Console()
 
 
 @app.command()
 def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0.1"),
           port: int = typer.Option(None, help="default: SHIPFLOW_PORT or 8000")) -> None:
-    """Serve the HTTP API (docs at /docs)."""
+    """Serve the HTTP API (docs at /docs), with the projection and SLA workers in-process."""
     import uvicorn
 
     from shipflow.api.app import create_app
 
     settings = Settings()
-    typer.echo(f"shipflow on {settings.database_url}")
+    console.print(f"shipflow on {settings.database_url}")
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the projection runner and the SLA ticker alone (no API), until interrupted."""
+    from shipflow.application import ShipmentService
+    from shipflow.projections.read_models import ReadModels
+    from shipflow.workers import Workers
+
+    settings = Settings()
+    service = ShipmentService.from_settings(settings)
+    workers = Workers(settings, service, ReadModels(settings, service.store))
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    workers.start()
+    console.print(f"shipflow worker on {settings.database_url}; Ctrl-C to stop")
+    done.wait()
+    workers.close()
+    service.close()
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Create the event store (idempotent) and apply schema migrations."""
+    """Create the event store and apply the read-model migrations (idempotent)."""
+    from shipflow.migrations import upgrade
     from shipflow.store import open_store
 
     settings = Settings()
     open_store(settings).close()
-    typer.echo(f"event store ready: {settings.database_url}")
+    upgrade(settings)
+    console.print(f"database ready: {settings.database_url}")
+
+
+def _read_models():  # noqa: ANN202 - (service, read models) for the projection commands
+    from shipflow.application import ShipmentService
+    from shipflow.projections.read_models import ReadModels
+
+    settings = Settings()
+    service = ShipmentService.from_settings(settings)
+    return service, ReadModels(settings, service.store)
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each view's live slot, position in the event log, and lag."""
+    service, rm = _read_models()
+    table = Table("view", "live slot", "position", "head", "lag")
+    for s in rm.status():
+        table.add_row(s.name, s.active_slot, str(s.position), str(s.head), str(s.lag))
+    console.print(table)
+    service.close()
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    name: str = typer.Argument(..., help="shipments, bl_drafts, sla, or 'all'"),
+    batch_size: int = typer.Option(2000, min=1),
+) -> None:
+    """Rebuild a view beside the live one, then switch readers to it (blue/green)."""
+    service, rm = _read_models()
+    names = list(rm.projections) if name == "all" else [name]
+    for view in names:
+        if view not in rm.projections:
+            raise typer.BadParameter(f"unknown view {view!r}; one of {', '.join(rm.projections)}")
+    head = service.store.recorder.max_notification_id() or 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("events"), TimeRemainingColumn(), console=console) as progress:
+        for view in names:
+            task = progress.add_task(f"rebuilding {view}", total=head)
+            slot, consumed = rm.rebuild(view, lambda n, t=task: progress.advance(t, n),
+                                        batch_size=batch_size)
+            progress.update(task, completed=head, description=f"{view}: live in slot {slot}")
+    service.close()
 
 
 @app.command()

@@ -18,6 +18,17 @@ class Settings(BaseSettings):
     database_schema: str = "public"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: JSON file with the SLA offices (calendars, hours, holidays) and timer durations;
+    #: built-in defaults when unset (see docs/sla.md).
+    sla_config_path: Path | None = None
+    #: Apply pending migrations when the API starts (no-op when up to date).
+    migrate_on_start: bool = True
+    #: Run the projection runner and SLA ticker inside `shipflow serve` (off: `shipflow worker`).
+    run_workers: bool = True
+    #: How often the SLA ticker looks for due timers (0: never).
+    sla_tick_seconds: float = 30.0
+    #: How long an idle runner waits before looking for events saved by other processes.
+    projection_idle_wait_s: float = 1.0
     #: Take a snapshot of a shipment every N events, so long streams load fast.
     snapshot_interval: int = 50
 

@@ -6,10 +6,11 @@ notification log (a total order) that projections and webhooks follow.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Recording
 
 from shipflow.config import Settings
 from shipflow.events.shipment import Shipment
@@ -24,6 +25,11 @@ class Shipflow(Application):
         super().__init__(env)
         # Per instance, so tests and benchmarks can choose an interval.
         self.snapshotting_intervals = {Shipment: snapshot_interval}
+        #: Set whenever this process saves events: runners in this process wake up at once.
+        self.saved = threading.Event()
+
+    def _notify(self, recordings: list[Recording[Any]]) -> None:
+        self.saved.set()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

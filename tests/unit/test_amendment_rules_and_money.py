@@ -90,3 +90,19 @@ def test_the_first_confirmation_is_not_a_schedule_change(memory_service):
 def test_amounts_round_half_up_to_the_currency_minor_unit(currency, price, quantity, amount):
     total = Money(amount=Decimal(price), currency=currency).times(Decimal(quantity))
     assert str(total.amount) == amount
+
+
+def test_shut_out_cargo_rolls_to_the_next_sailing_after_its_vessel_left(memory_service):
+    from shipflow.events.state import SailingOutcome
+    from shipflow.events.tracking import Milestone
+    from shipflow.events.values import VesselVoyage
+
+    sid = confirmed(memory_service)
+    left = NOW + timedelta(days=15)
+    memory_service.record_milestone(sid, Milestone(kind="TRANSPORT", code="DEPA",
+                                                   classifier="ACT", event_time=left), M)
+    memory_service.record_sailing_outcome(sid, SailingOutcome.SHUT_OUT, "overbooked", M)
+    memory_service.roll_over(sid, VesselVoyage(vessel="MSC ANNA", voyage="301E"), "shut out",
+                             left + timedelta(days=7), left + timedelta(days=23), 0, M)
+    s = memory_service.get(sid)
+    assert (s.sailing_outcome, s.departed, s.etd) == (None, False, left + timedelta(days=7))

@@ -90,7 +90,7 @@ def confirm(**kw):
 
 DEPART = do("record_milestone", depa(), M)
 SI = do("submit_shipping_instructions", shipping_instructions(), M)
-APPROVE_DRAFT = do("approve_bl_draft", DRAFT_OK, 1, M)
+APPROVE_DRAFT = do("approve_bl_draft", DRAFT_OK, None, M)
 SHIP = do("record_sailing_outcome", SHIPPED, "", M)
 ADD_CHARGE = do("add_charge", charge(), None, M)
 
@@ -263,7 +263,7 @@ REFUSALS = [  # (state, command, class, rule, field or None)
      None),
     ("amending", do("approve_amendment", 7, M), NF, "amendment_not_found", None),
     ("amended", do("approve_amendment", 1, M), IT, "amendment_decided", None),
-    ("amending", do("approve_bl_draft", DRAFT_OK, 1, M), IT, "amendment_pending", None),
+    ("amending", do("approve_bl_draft", DRAFT_OK, None, M), IT, "amendment_pending", None),
     ("amending", do("close_shipment", "x", M), IT, "amendment_pending", None),
     ("issued", change("remarks", "x"), IT, "bl_already_issued", None),
     ("issued", SI, IT, "bl_already_issued", None),
@@ -363,7 +363,7 @@ def test_a_later_change_invalidates_the_draft_approval(memory_service, later):
     sid = booked(svc, SI, APPROVE_DRAFT, INVALIDATE[later], DEPART)
     refuses(svc, sid, lambda: svc.issue_bl(sid, bl(), M), InvalidTransition,
             "bl_draft_not_approved")
-    svc.approve_bl_draft(sid, DRAFT_OK, 2, M)
+    svc.approve_bl_draft(sid, DRAFT_OK, None, M)  # the current version, approved again
     assert svc.issue_bl(sid, bl(), M).result is BlDating.NORMAL
 
 

@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shipflow import __version__
-from shipflow.api import commands, errors, reads
+from shipflow.api import commands, documents, errors, reads, sla, views
 from shipflow.application import ShipmentService
 from shipflow.config import Settings
+from shipflow.migrations import upgrade
+from shipflow.projections.read_models import ReadModels
+from shipflow.workers import Workers
 
 DESCRIPTION = """
 Every booking, amendment (委托更改), milestone, rollover, charge and B/L step of a shipment
@@ -36,18 +39,29 @@ def create_app(settings: Settings | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = service is None
-        app.state.service = service or ShipmentService.from_settings(settings)
+        svc = app.state.service = service or ShipmentService.from_settings(settings)
+        if settings.migrate_on_start:
+            upgrade(settings)
+        rm = app.state.read_models = ReadModels(settings, svc.store)
+        workers = Workers(settings, svc, rm)
+        if settings.run_workers:
+            workers.start()
         try:
             yield
         finally:
+            workers.close()
+            rm.close()
             if own:
-                app.state.service.close()
+                svc.close()
 
     app = FastAPI(title="shipflow", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
     app.include_router(commands.router)
+    app.include_router(views.router)  # before reads: /shipments/lookup is not an id
     app.include_router(reads.router)
+    app.include_router(documents.router)
+    app.include_router(sla.router)
 
     @app.get("/health", tags=["service"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from shipflow.events.errors import (
@@ -52,7 +52,9 @@ def problem(status: int, rule: str, title: str, detail: str, request: Request | 
     body = Problem(type=f"urn:shipflow:problem:{rule}", title=title, status=status,
                    detail=detail, instance=request.url.path if request else None,
                    violations=[ViolationOut(**v) for v in violations or []], **extra)
-    headers = {"ETag": f'"{extra["current_version"]}"'} if extra.get("current_version") else None
+    headers = {"ETag": f'"{extra["current_version"]}"'} if extra.get("current_version") else {}
+    if status == 503:
+        headers["Retry-After"] = "1"
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=PROBLEM_JSON, headers=headers)
 
@@ -93,12 +95,22 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
                    f"{len(violations)} invalid field(s): {fields}", request, violations)
 
 
+def _model_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value object refused a value past the request's own validation."""
+    assert isinstance(exc, ValidationError)
+    violations = [{"rule": e["type"], "field": ".".join(str(p) for p in e["loc"]) or None,
+                   "detail": e["msg"]} for e in exc.errors()]
+    return problem(422, violations[0]["rule"], "Invalid value", violations[0]["detail"],
+                   request, violations)
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     rule = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    if isinstance(exc.detail, dict):  # raised by our own dependencies
-        return problem(exc.status_code, exc.detail["rule"], exc.detail["title"],
-                       exc.detail["detail"], request)
+    if isinstance(exc.detail, dict):  # raised by our own dependencies and routes
+        d = exc.detail
+        return problem(exc.status_code, d["rule"], d["title"], d["detail"], request,
+                       [{"rule": d["rule"], "field": d.get("field"), "detail": d["detail"]}])
     return problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
 
 
@@ -111,10 +123,13 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _model_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
-def refuse(status: int, rule: str, title: str, detail: str) -> HTTPException:
+def refuse(status: int, rule: str, title: str, detail: str,
+           field: str | None = None) -> HTTPException:
     """An HTTP-level refusal (missing header, bad If-Match) in problem+json form."""
-    return HTTPException(status, detail={"rule": rule, "title": title, "detail": detail})
+    return HTTPException(status, detail={"rule": rule, "title": title, "detail": detail,
+                                         "field": field})

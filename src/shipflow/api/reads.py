@@ -29,7 +29,8 @@ def shipment_view(s: Shipment) -> ShipmentView:
         etd=s.etd, eta=s.eta, departed=s.departed, timeline=s.timeline,
         last_milestone=s.last_milestone, amendments=s.amendments,
         shipping_instructions=s.shipping_instructions, si_revision=s.si_revision,
-        exceptions=s.exceptions, charges=s.charges, bl=s.bl, bl_issue=s.bl_issue,
+        exceptions=s.exceptions, charges=s.charges, bl=s.bl,
+        bl_approval_current=s.bl_approval_current, bl_issue=s.bl_issue,
         sailing_outcome=s.sailing_outcome)
 
 
@@ -50,7 +51,8 @@ def get_shipment(
     shipment_id: UUID, svc: Service, response: Response,
     as_of: Annotated[AwareDatetime | None, Query(
         description="state as recorded at this moment (ISO 8601 with offset)")] = None,
-    version: Annotated[int | None, Query(ge=1, description="state at this version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                         description="state at this version")] = None,
 ) -> ShipmentView:
     if as_of is not None and version is not None:
         raise refuse(400, "as_of_or_version", "Ambiguous request",

@@ -137,6 +137,7 @@ class ShipmentView(BaseModel):
     exceptions: list[RaisedException]
     charges: list[Charge]
     bl: BlState
+    bl_approval_current: bool
     bl_issue: BlIssue | None
     sailing_outcome: SailingOutcome | None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from shipflow.events import shipment_events as ev
+from shipflow.events.bl_document import assemble, fingerprint
 from shipflow.events.booking import Approval
 from shipflow.events.documents import (
     BlDating,
@@ -38,14 +39,28 @@ class DocumentCommands:
                            revision=self.si_revision + 1)
 
     def approve_bl_draft(self, approval: Approval, draft_version: int | None,
-                         meta: EventMeta) -> None:
+                         meta: EventMeta, current_draft_version: int | None = None) -> None:
+        """The customer approves the B/L draft. Versions are counted by the B/L draft fold, not
+        here: the caller passes ``current_draft_version`` and an approval naming another
+        version is refused."""
         self._require_confirmed("approve the B/L draft")
         self._bl_not_issued("approve the B/L draft")
         self._no_pending_amendment("approve the B/L draft")
         if self.shipping_instructions is None:
             raise InvalidTransition("si_missing", "the B/L draft needs shipping instructions")
+        if current_draft_version is not None and draft_version not in (
+                None, current_draft_version):
+            raise InvalidTransition("bl_draft_version_stale", f"the B/L draft is at version "
+                                    f"{current_draft_version}, not {draft_version}",
+                                    "draft_version")
         self.trigger_event(ev.BlDraftApproved, meta=meta, approval=approval,
-                           draft_version=draft_version)
+                           draft_version=draft_version,
+                           document_fingerprint=fingerprint(assemble(self)))
+
+    @property
+    def bl_approval_current(self) -> bool:
+        """Is the B/L document, as it reads now, the one the customer approved?"""
+        return self.bl.approved_fingerprint == fingerprint(assemble(self))
 
     def bl_dating(self, on_board: date) -> BlDating:
         """How a shipped-on-board date relates to the actual loading (倒签/顺签/预借)."""
@@ -76,7 +91,7 @@ class DocumentCommands:
         self._require_confirmed("issue the B/L")
         self._bl_not_issued("issue another B/L")
         self._no_pending_amendment("issue the B/L")
-        if not self.bl.approval_current:
+        if not self.bl_approval_current:
             raise InvalidTransition("bl_draft_not_approved", "the customer has not approved "
                                     "the current B/L draft")
         if issue.document_type is BlDocumentType.SWB and (

@@ -73,13 +73,10 @@ class CarrierConfirmed(ShipmentEvent):
     confirmation: CarrierConfirmation
 
     def apply(self, s: Shipment) -> None:
-        previous = s.confirmation
         s.confirmation = self.confirmation
         s.legs = [self.confirmation.vessel_voyage, *s.legs[1:]]
         s.planned_etd, s.planned_eta = self.confirmation.etd, self.confirmation.eta
         s._set_status(BookingStatus.CONFIRMED)
-        if previous is not None and previous.vessel_voyage != self.confirmation.vessel_voyage:
-            s.bl = s.bl.model_copy(update={"approval_current": False})
 
 
 class CarrierRejected(ShipmentEvent):
@@ -121,7 +118,6 @@ class AmendmentApproved(ShipmentEvent):
     def apply(self, s: Shipment) -> None:
         s._decide_amendment(self.number, AmendmentStatus.APPROVED, self.meta.actor, None)
         s.order = self.order
-        s.bl = s.bl.model_copy(update={"approval_current": False})
 
 
 class AmendmentRejected(ShipmentEvent):
@@ -139,7 +135,6 @@ class ShippingInstructionsSubmitted(ShipmentEvent):
     def apply(self, s: Shipment) -> None:
         s.shipping_instructions = self.instructions
         s.si_revision = self.revision
-        s.bl = s.bl.model_copy(update={"approval_current": False})
 
 
 class MilestoneRecorded(ShipmentEvent):
@@ -185,12 +180,14 @@ class RolledOver(ShipmentEvent):
         legs[self.leg] = self.to_vessel_voyage
         s.legs = legs
         s.planned_etd, s.planned_eta = self.new_etd, self.new_eta
-        # Estimates for the old sailing no longer say anything about the new one.
+        # Estimates for the old sailing say nothing about the new one; nor do its actuals
+        # when the cargo was shut out of it (the vessel left, the cargo did not).
+        shut_out = s.sailing_outcome is SailingOutcome.SHUT_OUT
         s.timeline = {k: v for k, v in s.timeline.items()
-                      if not k.startswith(f"{MilestoneKind.TRANSPORT}:") or v.actual is not None}
-        if s.sailing_outcome is SailingOutcome.SHUT_OUT:
+                      if not k.startswith(f"{MilestoneKind.TRANSPORT}:")
+                      or (v.actual is not None and not shut_out)}
+        if shut_out:
             s.sailing_outcome = None
-        s.bl = s.bl.model_copy(update={"approval_current": False})
 
 
 class ExceptionRaised(ShipmentEvent):
@@ -260,13 +257,22 @@ class ChargeVoided(ShipmentEvent):
 
 
 class BlDraftApproved(ShipmentEvent):
+    # v2 added the fingerprint of the approved document. A v1 approval has none, so it reads
+    # as an approval of no particular document: the B/L must be approved again to issue.
+    class_version = 2
+
     approval: Approval
     draft_version: int | None
+    document_fingerprint: str | None  # of the B/L document as it read when approved
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["document_fingerprint"] = None
 
     def apply(self, s: Shipment) -> None:
         s.bl = s.bl.model_copy(update={"draft_approval": self.approval,
                                        "draft_version": self.draft_version,
-                                       "approval_current": True})
+                                       "approved_fingerprint": self.document_fingerprint})
 
 
 class BlDatingApproved(ShipmentEvent):

@@ -3,7 +3,7 @@ SLA breaches."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shipflow.events import shipment_events as ev
 from shipflow.events.errors import DomainError, InvalidTransition, NotFound
@@ -48,12 +48,15 @@ class TrackingCommands:
     def roll_over(self, to: VesselVoyage, reason: str, new_etd: datetime, new_eta: datetime,
                   leg: int, meta: EventMeta) -> None:
         self._require_confirmed("roll the cargo over")
+        new_etd, new_eta = new_etd.astimezone(UTC), new_eta.astimezone(UTC)  # stored in UTC
         if to.is_placeholder:
             raise DomainError("vessel_placeholder_not_allowed", "roll over to a named vessel",
                               "to_vessel_voyage")
         if new_eta <= new_etd:
             raise DomainError("eta_before_etd", "the ETA must be after the ETD", "new_eta")
-        if leg == 0 and (self.departed or self.sailing_outcome is SailingOutcome.SHIPPED):
+        shut_out = self.sailing_outcome is SailingOutcome.SHUT_OUT
+        if leg == 0 and not shut_out and (self.departed
+                                          or self.sailing_outcome is SailingOutcome.SHIPPED):
             raise InvalidTransition("already_departed", "the cargo has sailed from POL; "
                                     "only a transshipment leg can be rolled")
         current = self.legs[leg] if leg < len(self.legs) else None

@@ -126,5 +126,5 @@ class DatingApproval(ValueObject):
 class BlState(ValueObject):
     draft_approval: Approval | None = None
     draft_version: int | None = None
-    approval_current: bool = False
+    approved_fingerprint: str | None = None  # of the document the customer approved
     dating_approvals: list[DatingApproval] = Field(default_factory=list)

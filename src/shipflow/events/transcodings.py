@@ -22,13 +22,23 @@ class ModelTranscoding(Transcoding):
         self.type = cls
         self.name = cls.__name__
         self._fields = tuple(cls.model_fields)
+        self._field_set = frozenset(self._fields)
 
     def encode(self, obj: BaseModel) -> dict[str, Any]:
         # Shallow: nested values are encoded by their own transcodings.
         return {f: getattr(obj, f) for f in self._fields}
 
     def decode(self, data: dict[str, Any]) -> BaseModel:
-        return self.type.model_construct(**data)
+        if data.keys() != self._field_set:  # an older shape: let pydantic fill defaults
+            return self.type.model_construct(**data)
+        # The common case, as model_construct does it minus its generality (it is the
+        # hottest call when views are rebuilt).
+        obj = self.type.__new__(self.type)
+        object.__setattr__(obj, "__dict__", data)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(self._fields))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
 
 
 class EnumTranscoding(Transcoding):

@@ -88,7 +88,10 @@ def _aware_utc(value: datetime) -> datetime:
         raise PydanticCustomError(
             "timezone_required", "a time must carry its UTC offset, e.g. 2026-11-22T08:00:00+08:00"
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-14:00 is past datetime.max in UTC
+        raise PydanticCustomError("time_out_of_range", "this time is out of range") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]

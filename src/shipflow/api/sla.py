@@ -1,0 +1,78 @@
+"""SLA timers: one shipment's timers (now or as of a time), and the desk's work queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel
+
+from shipflow.api.commands import ERRORS
+from shipflow.api.deps import Service
+from shipflow.api.errors import refuse
+from shipflow.api.views import ReadSide, consistent
+from shipflow.projections.base import fold
+from shipflow.sla import rows
+
+router = APIRouter(tags=["SLA timers"], responses=ERRORS)
+
+STATES = ("open", "met", "breached", "cancelled")
+
+
+class SlaTimerOut(BaseModel):
+    shipment_id: UUID
+    key: str  # unique per shipment, e.g. booking_confirmation, delay_notice:2, claim:1
+    kind: str
+    office: str
+    customer_id: str
+    cs_owner: str
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    breached_at: datetime | None
+    state: str  # open, met, breached, cancelled
+    late: bool  # met after its due time
+
+
+def _out(t: rows.SlaTimer) -> SlaTimerOut:
+    return SlaTimerOut(**{f: getattr(t, f) for f in SlaTimerOut.model_fields})
+
+
+@router.get("/shipments/{shipment_id}/sla", response_model=list[SlaTimerOut],
+            summary="A shipment's SLA timers (now, or as of a moment)",
+            dependencies=[consistent("sla")])
+def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
+                    as_of: AwareDatetime | None = None) -> list[SlaTimerOut]:
+    if as_of is not None:
+        view = fold(rm.get("sla"), svc.history(shipment_id), as_of)[1]
+        return [_out(t) for t in sorted(view.timers, key=lambda t: (t.due_at, t.key))
+                ] if view else []
+    with rm.engine.connect() as conn:
+        timers = rows.timers_for(conn, rm.tables("sla"), shipment_id)
+    if not timers:
+        svc.get(shipment_id)  # 404 for an unknown shipment; else it simply has none yet
+    return [_out(t) for t in timers]
+
+
+@router.get("/sla", response_model=list[SlaTimerOut],
+            summary="The desk's work queue: timers by state and office, earliest due first",
+            dependencies=[consistent("sla")])
+def work_queue(
+    rm: ReadSide,
+    state: Annotated[list[str], Query(description=f"one or more of {', '.join(STATES)}")] = [],  # noqa: B006
+    office: str | None = None, kind: str | None = None, customer: str | None = None,
+    cs_owner: str | None = None, due_before: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[SlaTimerOut]:
+    unknown = [s for s in state if s not in STATES]
+    if unknown:
+        raise refuse(422, "sla_state_unknown", "Unknown state",
+                     f"{', '.join(unknown)}: use {', '.join(STATES)}")
+    with rm.engine.connect() as conn:
+        timers = rows.work_queue(conn, rm.tables("sla"), state=state or None,
+                                 office=office.upper() if office else None, kind=kind,
+                                 due_before=due_before, customer_id=customer,
+                                 cs_owner=cs_owner, limit=limit)
+    return [_out(t) for t in timers]

@@ -1,0 +1,23 @@
+"""Apply the Alembic migrations (read models, service tables) to the configured database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from shipflow.config import Settings
+
+#: The repository's alembic.ini (shipflow is installed in development mode by `make`).
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+def alembic_config(settings: Settings) -> Config:
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.attributes["settings"] = settings
+    return cfg
+
+
+def upgrade(settings: Settings) -> None:
+    command.upgrade(alembic_config(settings), "head")

@@ -1,0 +1,106 @@
+"""The read side as one object: its database, its projections, their status and rebuilds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from shipflow.config import Settings
+from shipflow.projections import slots
+from shipflow.projections.base import Projection
+from shipflow.projections.db import make_engine
+from shipflow.projections.runner import Runner
+from shipflow.projections.tables import SLOT_TABLES, SlotTables, other_slot
+from shipflow.store import Shipflow
+
+
+def default_projections(settings: Settings) -> list[Projection[Any]]:
+    from shipflow.projections.bl_draft import BlDraftProjection
+    from shipflow.projections.search import SearchProjection
+    from shipflow.sla.config import load_sla_config
+    from shipflow.sla.timers import SlaProjection
+
+    config = load_sla_config(settings)
+    return [SearchProjection(config), BlDraftProjection(), SlaProjection(config)]
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    name: str
+    active_slot: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ReadModels:
+    def __init__(self, settings: Settings, store: Shipflow,
+                 projections: Iterable[Projection[Any]] | None = None,
+                 engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine or make_engine(settings)
+        self.projections = {p.name: p for p in (projections if projections is not None
+                                                else default_projections(settings))}
+
+    def get(self, name: str) -> Projection[Any]:
+        try:
+            return self.projections[name]
+        except KeyError:
+            known = ", ".join(self.projections)
+            raise KeyError(f"no projection {name!r}; known: {known}") from None
+
+    def runner(self, names: Iterable[str] | None = None, **kwargs: Any) -> Runner:
+        chosen = [self.get(n) for n in names] if names else list(self.projections.values())
+        return Runner(self.store, self.engine, chosen, **kwargs)
+
+    def tables(self, name: str) -> SlotTables:
+        with self.engine.connect() as conn:
+            return slots.active_tables(conn, name)
+
+    def status(self) -> list[ViewStatus]:
+        head = self.store.recorder.max_notification_id() or 0
+        with self.engine.begin() as conn:
+            result = []
+            for name in self.projections:
+                slots.ensure_registered(conn, name)
+                slot = slots.active_slot(conn, name)
+                result.append(ViewStatus(name, slot, slots.position(conn, name, slot), head))
+            return result
+
+    def wait_for(self, position: int, names: Iterable[str], timeout_s: float) -> bool:
+        """Block until every named view has applied the log up to ``position``."""
+        deadline = time.monotonic() + timeout_s
+        wanted = set(names)
+        while True:
+            behind = [s for s in self.status() if s.name in wanted and s.position < position]
+            if not behind:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def rebuild(self, name: str, progress: Callable[[int], None] | None = None,
+                batch_size: int = 2_000) -> tuple[str, int]:
+        """Build a fresh copy in the inactive slot, then make it the live one (blue/green)."""
+        projection = self.get(name)
+        with self.engine.begin() as conn:
+            slots.ensure_registered(conn, name)
+            slot = other_slot(slots.active_slot(conn, name))
+            projection.clear(conn, SLOT_TABLES[slot])
+            slots.reset(conn, name, slot)
+        runner = Runner(self.store, self.engine, [projection], slot=slot, batch_size=batch_size)
+        consumed = runner.catch_up(progress)
+        with self.engine.begin() as conn:
+            slots.switch(conn, name, slot)
+        return slot, consumed
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,183 @@
+"""The runner: follows the event store's notification log and keeps views up to date.
+
+Each batch is applied in **one read-model transaction** together with the projection's
+tracking position, moved by compare-and-set (``slots.advance``): a crash mid-batch rolls
+the whole batch back, and a second runner that raced us loses its CAS and retries from the
+new position. So every event is applied exactly once, whichever runner applies it.
+
+Fold state (each shipment's aggregate and views) is a cache keyed by shipment version; on a
+miss the shipment's history is folded again from the event store, so view rows are never
+read back and a cache is never trusted across a failed batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from shipflow.events.shipment import Shipment
+from shipflow.projections import slots
+from shipflow.projections.base import SHIPMENT_TOPIC, Change, Projection, fold
+from shipflow.projections.tables import SLOT_TABLES
+from shipflow.store import Shipflow
+
+log = logging.getLogger("shipflow.projections")
+
+
+class LostRace(Exception):
+    """Another runner moved the position first; this batch was rolled back."""
+
+
+class FoldCache:
+    """Shipments and their views at the version last folded, least recently used evicted."""
+
+    def __init__(self, store: Shipflow, maxsize: int = 20_000) -> None:
+        self.store = store
+        self.maxsize = maxsize
+        self.shipments: OrderedDict[UUID, Shipment] = OrderedDict()
+        self.views: dict[str, dict[UUID, tuple[int, Any]]] = {}
+
+    def clear(self) -> None:
+        self.shipments.clear()
+        self.views.clear()
+
+    def shipment_after(self, event: Any) -> Shipment:
+        sid, version = event.originator_id, event.originator_version
+        cached = self.shipments.pop(sid, None)
+        if cached is None or cached.version != version - 1:
+            cached = self.store.repository.get(sid, version=version - 1) if version > 1 else None
+        shipment = event.mutate(cached)
+        self.shipments[sid] = shipment
+        if len(self.shipments) > self.maxsize:
+            evicted, _ = self.shipments.popitem(last=False)
+            for views in self.views.values():
+                views.pop(evicted, None)
+        return shipment
+
+    def view_before(self, projection: Projection[Any], event: Any) -> Any:
+        sid, version = event.originator_id, event.originator_version
+        entry = self.views.setdefault(projection.name, {}).get(sid)
+        if entry is not None and entry[0] == version - 1:
+            return entry[1]
+        if version == 1:
+            return None
+        return fold(projection, self.store.events.get(sid, lte=version - 1))[1]
+
+    def put_view(self, projection: Projection[Any], event: Any, view: Any) -> None:
+        self.views[projection.name][event.originator_id] = (event.originator_version, view)
+
+
+class Runner:
+    """Applies new events to a set of projections, batch by batch.
+
+    ``slot=None`` follows each projection's active slot (the live runner); a fixed slot is
+    used by a rebuild filling the inactive copy.
+    """
+
+    def __init__(self, store: Shipflow, engine: Engine, projections: Sequence[Projection[Any]],
+                 *, slot: str | None = None, batch_size: int = 500,
+                 cache_size: int = 20_000) -> None:
+        self.store = store
+        self.engine = engine
+        self.projections = list(projections)
+        self.slot = slot
+        self.batch_size = batch_size
+        self.cache = FoldCache(store, cache_size)
+        with engine.begin() as conn:
+            for p in self.projections:
+                slots.ensure_registered(conn, p.name)
+
+    def positions(self) -> dict[str, tuple[str, int]]:
+        """Each projection's slot and position, as this runner sees them."""
+        with self.engine.connect() as conn:
+            result = {}
+            for p in self.projections:
+                slot = self.slot or slots.active_slot(conn, p.name)
+                result[p.name] = (slot, slots.position(conn, p.name, slot))
+            return result
+
+    def run_batch(self) -> int:
+        """Apply one batch; returns how many notifications it consumed (0: caught up)."""
+        state = self.positions()
+        start = min(pos for _, pos in state.values())
+        group = [p for p in self.projections if state[p.name][1] == start]
+        ahead = [pos for _, pos in state.values() if pos > start]
+        # A projection that lags (e.g. just rebuilt) catches up alone to the others.
+        notifications = self.store.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=min(ahead) if ahead else None,
+            inclusive_of_start=False)
+        if not notifications:
+            return 0
+        changes: dict[str, dict[UUID, Change[Any]]] = {p.name: {} for p in group}
+        per_event = [p for p in group if not p.state_only]
+        per_batch = [p for p in group if p.state_only]
+        first_and_last: dict[UUID, tuple[Any, Any, Shipment]] = {}
+        try:
+            for n in notifications:
+                if not n.topic.startswith(SHIPMENT_TOPIC):
+                    continue
+                event = self.store.mapper.to_domain_event(n)
+                shipment = self.cache.shipment_after(event)
+                for p in per_event:
+                    self._evolve(p, event, event, shipment, changes[p.name])
+                sid = event.originator_id
+                first = first_and_last.get(sid)
+                first_and_last[sid] = (first[0] if first else event, event, shipment)
+            for p in per_batch:
+                for first_event, last_event, shipment in first_and_last.values():
+                    self._evolve(p, first_event, last_event, shipment, changes[p.name])
+            end = notifications[-1].id
+            with self.engine.begin() as conn:
+                for p in group:
+                    slot = state[p.name][0]
+                    if not slots.advance(conn, p.name, slot, start, end):
+                        raise LostRace(p.name)
+                    if changes[p.name]:
+                        p.write(conn, SLOT_TABLES[slot], changes[p.name])
+        except LostRace:
+            self.cache.clear()
+            return 0
+        except Exception:
+            self.cache.clear()
+            raise
+        return len(notifications)
+
+    def _evolve(self, p: Projection[Any], first: Any, last: Any, shipment: Shipment,
+                changes: dict[UUID, Change[Any]]) -> None:
+        """Evolve ``p`` from its view before ``first`` to after ``last`` (the same event, or
+        for a state-only view the shipment's first and last events of the batch)."""
+        sid = last.originator_id
+        before = self.cache.view_before(p, first)
+        after = p.evolve(before, last, shipment)
+        self.cache.put_view(p, last, after)
+        known = changes.get(sid)
+        changes[sid] = Change(known.before if known else before, after)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Run batches until the log is exhausted; returns notifications consumed."""
+        total = 0
+        while consumed := self.run_batch():
+            total += consumed
+            if progress:
+                progress(consumed)
+        return total
+
+    def run(self, stop: threading.Event, wake: threading.Event, idle_wait_s: float = 1.0,
+            error_wait_s: float = 5.0) -> None:
+        """Follow the log until ``stop``; sleep on ``wake`` (set when events are saved)."""
+        while not stop.is_set():
+            try:
+                consumed = self.run_batch()
+            except Exception:
+                log.exception("projection batch failed; retrying in %ss", error_wait_s)
+                stop.wait(error_wait_s)
+                continue
+            if not consumed:
+                wake.wait(idle_wait_s)
+                wake.clear()

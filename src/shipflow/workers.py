@@ -1,0 +1,68 @@
+"""Background work of a shipflow process: the projection runner, the SLA ticker, and (on
+PostgreSQL) a LISTEN connection that wakes the runner when another process saves events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from shipflow.application import ShipmentService
+from shipflow.config import Settings
+from shipflow.projections.read_models import ReadModels
+
+log = logging.getLogger("shipflow.workers")
+
+
+class Workers:
+    def __init__(self, settings: Settings, service: ShipmentService,
+                 read_models: ReadModels) -> None:
+        self.settings = settings
+        self.service = service
+        self.read_models = read_models
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        wake = self.service.store.saved
+        runner = self.read_models.runner()
+        self._spawn("projections", runner.run, self.stop, wake,
+                    self.settings.projection_idle_wait_s)
+        if self.settings.is_postgres:
+            self._spawn("pg-listen", self._listen, wake)
+        if self.settings.sla_tick_seconds > 0:
+            from shipflow.sla.config import load_sla_config
+            from shipflow.sla.ticker import Ticker
+
+            ticker = Ticker(self.service, self.read_models.engine,
+                            load_sla_config(self.settings))
+            self._spawn("sla-ticker", ticker.run, self.stop, self.settings.sla_tick_seconds)
+
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _listen(self, wake: threading.Event) -> None:
+        """Wake the runner on the event store's NOTIFY (sent on every insert)."""
+        import psycopg
+
+        env = self.settings.event_store_env()
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                                     port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                                     password=env["POSTGRES_PASSWORD"] or None,
+                                     autocommit=True) as conn:
+                    conn.execute('LISTEN "shipflow_events"')
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            wake.set()
+            except Exception:
+                log.exception("LISTEN connection lost; reconnecting")
+                self.stop.wait(2.0)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout_s)
