@@ -22,16 +22,17 @@ run: $(STAMP)
 ## Install and run the whole suite (PostgreSQL tests run when a server is reachable;
 ## with CI=true an unreachable PostgreSQL fails the run)
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests alembic
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests alembic
 	$(BIN)/mypy src
 
 ## Print benchmark figures (see docs/performance.md)
 bench: $(STAMP)
 	$(BIN)/python -m shipflow.bench
+	$(BIN)/python -m shipflow.bench_views
 
 demo: $(STAMP)
 	$(BIN)/shipflow db upgrade

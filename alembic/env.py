@@ -4,11 +4,13 @@ created by the eventsourcing library; everything else is migrated here."""
 from __future__ import annotations
 
 from alembic import context
+
 from shipflow.config import Settings
 from shipflow.projections.db import make_engine
-from shipflow.projections.tables import metadata
+from shipflow.schema import load_metadata
 
 settings: Settings = context.config.attributes.get("settings") or Settings()
+metadata = load_metadata()
 
 
 def _ours(name: str | None, type_: str, parent_names: dict) -> bool:

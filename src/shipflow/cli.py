@@ -101,11 +101,11 @@ def projections_rebuild(
     head = service.store.recorder.max_notification_id() or 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("events"), TimeRemainingColumn(), console=console) as progress:
-        for view in names:
-            task = progress.add_task(f"rebuilding {view}", total=head)
-            slot, consumed = rm.rebuild(view, lambda n, t=task: progress.advance(t, n),
-                                        batch_size=batch_size)
-            progress.update(task, completed=head, description=f"{view}: live in slot {slot}")
+        task = progress.add_task(f"rebuilding {', '.join(names)}", total=head)
+        targets, _ = rm.rebuild(names, lambda n: progress.advance(task, n),
+                                batch_size=batch_size)
+        live = ", ".join(f"{view} in slot {slot}" for view, slot in targets.items())
+        progress.update(task, completed=head, description=f"live: {live}")
     service.close()
 
 

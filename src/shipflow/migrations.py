@@ -20,4 +20,5 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings) -> None:
-    command.upgrade(alembic_config(settings), "head")
+    # "heads": migrations of separate features may branch from a common revision.
+    command.upgrade(alembic_config(settings), "heads")

@@ -65,8 +65,8 @@ def test_batch_size_does_not_change_the_view(migrated, svc):
     one_by_one = _read_models(migrated, svc)
     one_by_one.runner(batch_size=1).catch_up()
     by_one = _rows(one_by_one)
-    slot, consumed = one_by_one.rebuild("shipments", batch_size=1000)
-    assert (slot, consumed) == ("b", 12)
+    targets, consumed = one_by_one.rebuild("shipments", batch_size=1000)
+    assert (targets, consumed) == ({"shipments": "b"}, 12)
     assert _rows(one_by_one) == by_one
 
 

@@ -87,20 +87,27 @@ class ReadModels:
                 return False
             time.sleep(0.02)
 
-    def rebuild(self, name: str, progress: Callable[[int], None] | None = None,
-                batch_size: int = 2_000) -> tuple[str, int]:
-        """Build a fresh copy in the inactive slot, then make it the live one (blue/green)."""
-        projection = self.get(name)
+    def rebuild(self, names: str | Iterable[str], progress: Callable[[int], None] | None = None,
+                batch_size: int = 2_000) -> tuple[dict[str, str], int]:
+        """Build fresh copies in the inactive slots, then make them live (blue/green).
+
+        Several views are rebuilt in one pass over the log: one read, one decode and one
+        shipment fold per event, whatever the number of views."""
+        chosen = [self.get(n) for n in ([names] if isinstance(names, str) else names)]
         with self.engine.begin() as conn:
-            slots.ensure_registered(conn, name)
-            slot = other_slot(slots.active_slot(conn, name))
-            projection.clear(conn, SLOT_TABLES[slot])
-            slots.reset(conn, name, slot)
-        runner = Runner(self.store, self.engine, [projection], slot=slot, batch_size=batch_size)
+            targets = {}
+            for p in chosen:
+                slots.ensure_registered(conn, p.name)
+                targets[p.name] = other_slot(slots.active_slot(conn, p.name))
+                p.clear(conn, SLOT_TABLES[targets[p.name]])
+                slots.reset(conn, p.name, targets[p.name])
+        runner = Runner(self.store, self.engine, chosen, target_slots=targets,
+                        batch_size=batch_size)
         consumed = runner.catch_up(progress)
         with self.engine.begin() as conn:
-            slots.switch(conn, name, slot)
-        return slot, consumed
+            for name, slot in targets.items():
+                slots.switch(conn, name, slot)
+        return targets, consumed
 
     def close(self) -> None:
         self.engine.dispose()

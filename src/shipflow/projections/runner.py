@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -76,17 +76,17 @@ class FoldCache:
 class Runner:
     """Applies new events to a set of projections, batch by batch.
 
-    ``slot=None`` follows each projection's active slot (the live runner); a fixed slot is
-    used by a rebuild filling the inactive copy.
+    Without ``target_slots`` it follows each projection's active slot (the live runner); a
+    rebuild names the slot it fills for each projection (``{name: slot}``).
     """
 
     def __init__(self, store: Shipflow, engine: Engine, projections: Sequence[Projection[Any]],
-                 *, slot: str | None = None, batch_size: int = 500,
+                 *, target_slots: Mapping[str, str] | None = None, batch_size: int = 500,
                  cache_size: int = 20_000) -> None:
         self.store = store
         self.engine = engine
         self.projections = list(projections)
-        self.slot = slot
+        self.fixed_slots = dict(target_slots or {})
         self.batch_size = batch_size
         self.cache = FoldCache(store, cache_size)
         with engine.begin() as conn:
@@ -98,7 +98,7 @@ class Runner:
         with self.engine.connect() as conn:
             result = {}
             for p in self.projections:
-                slot = self.slot or slots.active_slot(conn, p.name)
+                slot = self.fixed_slots.get(p.name) or slots.active_slot(conn, p.name)
                 result[p.name] = (slot, slots.position(conn, p.name, slot))
             return result
 
