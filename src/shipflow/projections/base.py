@@ -45,15 +45,22 @@ class Projection(ABC, Generic[V]):
     #: of the previous view or of which event it was): the runner then evolves it once per
     #: shipment per batch, with the last event, instead of after every event.
     state_only: ClassVar[bool] = False
+    #: Topic prefixes of the events this view folds (an aggregate's events module).
+    topics: ClassVar[tuple[str, ...]] = (SHIPMENT_TOPIC,)
+
+    def folds(self, topic: str) -> bool:
+        return topic.startswith(self.topics)
 
     @abstractmethod
     def evolve(self, view: V | None, event: Any, shipment: Shipment) -> V | None:
-        """The view after ``event``; ``shipment`` is the state after the same event."""
+        """The view after ``event``; ``shipment`` is the state after the same event (for a
+        view of another aggregate's events, that aggregate)."""
 
     @abstractmethod
     def write(self, conn: Connection, tables: SlotTables,
               changes: Mapping[UUID, Change[V]]) -> None:
-        """Make the slot's rows say ``change.after`` for each shipment (None: no row)."""
+        """Make the slot's rows say ``change.after`` for each aggregate (None: no row);
+        ``change.before`` None means there were no rows."""
 
     @abstractmethod
     def clear(self, conn: Connection, tables: SlotTables) -> None:
@@ -61,9 +68,9 @@ class Projection(ABC, Generic[V]):
 
 
 def fold(projection: Projection[V], events: Iterable[Any],
-         until: datetime | None = None) -> tuple[Shipment | None, V | None]:
-    """Fold a shipment's events (optionally only those recorded up to ``until``)."""
-    shipment: Shipment | None = None
+         until: datetime | None = None) -> tuple[Any, V | None]:
+    """Fold an aggregate's events (optionally only those recorded up to ``until``)."""
+    shipment: Any = None
     view: V | None = None
     for event in events:
         if until is not None and event.timestamp > until:

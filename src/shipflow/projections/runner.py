@@ -21,9 +21,8 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from shipflow.events.shipment import Shipment
 from shipflow.projections import slots
-from shipflow.projections.base import SHIPMENT_TOPIC, Change, Projection, fold
+from shipflow.projections.base import Change, Projection, fold
 from shipflow.projections.tables import SLOT_TABLES
 from shipflow.store import Shipflow
 
@@ -35,27 +34,27 @@ class LostRace(Exception):
 
 
 class FoldCache:
-    """Shipments and their views at the version last folded, least recently used evicted."""
+    """Aggregates and their views at the version last folded, least recently used evicted."""
 
     def __init__(self, store: Shipflow, maxsize: int = 20_000) -> None:
         self.store = store
         self.maxsize = maxsize
-        self.shipments: OrderedDict[UUID, Shipment] = OrderedDict()
+        self.aggregates: OrderedDict[UUID, Any] = OrderedDict()
         self.views: dict[str, dict[UUID, tuple[int, Any]]] = {}
 
     def clear(self) -> None:
-        self.shipments.clear()
+        self.aggregates.clear()
         self.views.clear()
 
-    def shipment_after(self, event: Any) -> Shipment:
+    def aggregate_after(self, event: Any) -> Any:
         sid, version = event.originator_id, event.originator_version
-        cached = self.shipments.pop(sid, None)
+        cached = self.aggregates.pop(sid, None)
         if cached is None or cached.version != version - 1:
             cached = self.store.repository.get(sid, version=version - 1) if version > 1 else None
         shipment = event.mutate(cached)
-        self.shipments[sid] = shipment
-        if len(self.shipments) > self.maxsize:
-            evicted, _ = self.shipments.popitem(last=False)
+        self.aggregates[sid] = shipment
+        if len(self.aggregates) > self.maxsize:
+            evicted, _ = self.aggregates.popitem(last=False)
             for views in self.views.values():
                 views.pop(evicted, None)
         return shipment
@@ -115,23 +114,25 @@ class Runner:
         if not notifications:
             return 0
         changes: dict[str, dict[UUID, Change[Any]]] = {p.name: {} for p in group}
-        per_event = [p for p in group if not p.state_only]
         per_batch = [p for p in group if p.state_only]
-        first_and_last: dict[UUID, tuple[Any, Any, Shipment]] = {}
+        first_and_last: dict[UUID, tuple[Any, Any, Any, str]] = {}
         try:
             for n in notifications:
-                if not n.topic.startswith(SHIPMENT_TOPIC):
+                folding = [p for p in group if p.folds(n.topic)]
+                if not folding:
                     continue
                 event = self.store.mapper.to_domain_event(n)
-                shipment = self.cache.shipment_after(event)
-                for p in per_event:
-                    self._evolve(p, event, event, shipment, changes[p.name])
+                aggregate = self.cache.aggregate_after(event)
+                for p in folding:
+                    if not p.state_only:
+                        self._evolve(p, event, event, aggregate, changes[p.name])
                 sid = event.originator_id
                 first = first_and_last.get(sid)
-                first_and_last[sid] = (first[0] if first else event, event, shipment)
+                first_and_last[sid] = (first[0] if first else event, event, aggregate, n.topic)
             for p in per_batch:
-                for first_event, last_event, shipment in first_and_last.values():
-                    self._evolve(p, first_event, last_event, shipment, changes[p.name])
+                for first_event, last_event, aggregate, topic in first_and_last.values():
+                    if p.folds(topic):
+                        self._evolve(p, first_event, last_event, aggregate, changes[p.name])
             end = notifications[-1].id
             with self.engine.begin() as conn:
                 for p in group:
@@ -148,13 +149,13 @@ class Runner:
             raise
         return len(notifications)
 
-    def _evolve(self, p: Projection[Any], first: Any, last: Any, shipment: Shipment,
+    def _evolve(self, p: Projection[Any], first: Any, last: Any, aggregate: Any,
                 changes: dict[UUID, Change[Any]]) -> None:
         """Evolve ``p`` from its view before ``first`` to after ``last`` (the same event, or
         for a state-only view the shipment's first and last events of the batch)."""
         sid = last.originator_id
         before = self.cache.view_before(p, first)
-        after = p.evolve(before, last, shipment)
+        after = p.evolve(before, last, aggregate)
         self.cache.put_view(p, last, after)
         known = changes.get(sid)
         changes[sid] = Change(known.before if known else before, after)
