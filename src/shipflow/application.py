@@ -21,7 +21,7 @@ from shipflow.config import Settings
 from shipflow.events.booking import Approval, BookingOrder
 from shipflow.events.charges import ChargeChange, ChargeLine
 from shipflow.events.documents import BlDating, BlIssue, CarrierConfirmation, ShippingInstructions
-from shipflow.events.errors import DomainError, NotFound, VersionConflict
+from shipflow.events.errors import DomainError, DuplicateEvent, NotFound, VersionConflict
 from shipflow.events.shipment import Shipment
 from shipflow.events.state import FieldChange, RuleConfirmation, SailingOutcome
 from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
@@ -184,6 +184,26 @@ class ShipmentService:
                          expected_version: int | None = None) -> Recorded:
         return self._change(shipment_id, expected_version,
                             lambda s: s.record_milestone(milestone, meta))
+
+    def record_milestones(self, shipment_id: UUID, items: list[tuple[Milestone, EventMeta]],
+                          expected_version: int | None = None) -> Recorded:
+        """Record several milestones in one transaction; ``result`` is one status each:
+        ``accepted``, ``superseded``, ``duplicate``, or ``invalid: <rule>: <detail>``."""
+
+        def record(s: Shipment) -> list[str]:
+            statuses = []
+            for milestone, meta in items:
+                try:
+                    kept = s.record_milestone(milestone, meta)
+                except DuplicateEvent:
+                    statuses.append("duplicate")
+                except DomainError as e:
+                    statuses.append(f"invalid: {e.rule}: {e.detail}")
+                else:
+                    statuses.append("accepted" if kept else "superseded")
+            return statuses
+
+        return self._change(shipment_id, expected_version, record)
 
     def roll_over(self, shipment_id: UUID, to: VesselVoyage, reason: str, new_etd: datetime,
                   new_eta: datetime, leg: int, meta: EventMeta,

@@ -63,3 +63,11 @@ class VersionConflict(DomainError):
         )
         self.expected = expected
         self.current = current
+
+
+class DuplicateEvent(InvalidTransition):
+    """A fact from outside (a carrier's event id) that is recorded already."""
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__("duplicate_event", f"event {external_id} is recorded already")
+        self.external_id = external_id

@@ -56,6 +56,9 @@ ACTIVE = frozenset({S.CONFIRMED, S.PENDING_AMENDMENT})
 
 
 class Shipment(DocumentCommands, TrackingCommands, ChargeCommands, Aggregate):
+    #: External ids (e.g. DCSA eventIDs) of the milestones recorded. A class default, so a
+    #: snapshot taken before the attribute existed still loads.
+    external_ids: frozenset[str] = frozenset()
     def __init__(self, meta: EventMeta, order: BookingOrder) -> None:
         self.order = order
         self.status = BookingStatus.RECEIVED

@@ -142,6 +142,8 @@ class MilestoneRecorded(ShipmentEvent):
     superseded: bool  # an estimate older than ours, or after an actual: history only
 
     def apply(self, s: Shipment) -> None:
+        if self.meta.external_id:
+            s.external_ids = s.external_ids | {self.meta.external_id}
         if self.superseded:
             return
         m = self.milestone

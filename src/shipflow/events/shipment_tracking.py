@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shipflow.events import shipment_events as ev
-from shipflow.events.errors import DomainError, InvalidTransition, NotFound
+from shipflow.events.errors import DomainError, DuplicateEvent, InvalidTransition, NotFound
 from shipflow.events.state import BookingStatus, SailingOutcome
 from shipflow.events.tracking import (
+    LEG_START_CODES,
     Classifier,
     CustomerNotice,
     ExceptionKind,
@@ -24,12 +25,19 @@ class TrackingCommands:
 
 
     def record_milestone(self, m: Milestone, meta: EventMeta) -> bool:
-        """Record a milestone; returns False when it only enters history (superseded)."""
+        """Record a milestone; returns False when it only enters history (superseded).
+
+        A milestone whose ``meta.external_id`` (e.g. a DCSA eventID) was recorded already is
+        refused as ``duplicate_event``: feeds redeliver, history must not double."""
         self._require_confirmed("record a milestone")
+        if meta.external_id and meta.external_id in self.external_ids:
+            raise DuplicateEvent(meta.external_id)
         if m.kind is MilestoneKind.TRANSPORT and m.location is None:
             # DCSA sends location; our own feeds may not: DEPA leaves POL, ARRI reaches POD.
             m = m.model_copy(update={"location": self.order.pol if m.code == "DEPA"
                                      else self.order.pod})
+        if m.leg is None:
+            m = m.model_copy(update={"leg": self.leg_at(m.code, m.location)})
         entry = self.timeline.get(m.key)
         superseded = entry is not None and m.classifier is not Classifier.ACT and (
             entry.actual is not None
@@ -39,6 +47,16 @@ class TrackingCommands:
         self.trigger_event(ev.MilestoneRecorded, meta=meta, milestone=m, superseded=superseded)
         self._schedule_changed(before, meta, cause=f"{m.code} {m.classifier}")
         return not superseded
+
+    def leg_at(self, code: str, location: str | None) -> int:
+        """The sea leg a port call belongs to: leaving port i starts leg i, arriving at port
+        i ends leg i-1 (ports: POL, transshipment ports, POD)."""
+        o = self.order
+        ports = [o.pol, *o.transshipment_ports, *([o.pod] if o.pod else [])]
+        if location not in ports or len(ports) < 2:
+            return 0
+        i = ports.index(location)
+        return min(i, len(ports) - 2) if code in LEG_START_CODES else max(i - 1, 0)
 
     def _schedule_changed(self, before: tuple, meta: EventMeta, cause: str) -> None:
         if (self.etd, self.eta) != before:

@@ -27,6 +27,9 @@ class Classifier(Code):
     ACT = "ACT"  # actual
 
 
+#: Codes that happen where a leg starts (departing a port) and where it ends (arriving).
+LEG_START_CODES = frozenset({"DEPA", "LOAD", "GTIN", "STUF", "PICK"})
+
 #: DCSA T&T event codes this service understands, by event type.
 CODES: dict[MilestoneKind, dict[str, str]] = {
     MilestoneKind.EQUIPMENT: {
@@ -40,13 +43,20 @@ CODES: dict[MilestoneKind, dict[str, str]] = {
         "DROP": "dropped off (delivered / empty returned)",
     },
     MilestoneKind.TRANSPORT: {"DEPA": "departed", "ARRI": "arrived"},
-    MilestoneKind.SHIPMENT: {
+    MilestoneKind.SHIPMENT: {  # DCSA shipmentEventTypeCode, plus customs hold / release
         "RECE": "received",
-        "CONF": "confirmed",
+        "DRFT": "drafted",
+        "PENA": "pending approval",
+        "PENU": "pending update",
+        "REJE": "rejected",
+        "APPR": "approved",
         "ISSU": "issued",
+        "SURR": "surrendered",
+        "SUBM": "submitted",
+        "VOID": "void",
+        "CONF": "confirmed",
         "HOLD": "on hold (customs)",
         "RELS": "released (customs)",
-        "SURR": "surrendered",
     },
 }
 
@@ -59,8 +69,9 @@ class Milestone(ValueObject):
     location: UnLocode | None = None
     facility: str | None = None
     vessel_voyage: VesselVoyage | None = None
-    leg: int = Field(default=0, ge=0, le=9,
-                     description="0 = first sea leg, 1.. = legs after transshipment")
+    leg: int | None = Field(default=None, ge=0, le=9, description=(
+        "0 = first sea leg, 1.. = legs after transshipment; when omitted, the shipment "
+        "derives it from where the location lies on its route"))
     container_no: ContainerNumber | None = None
 
     @model_validator(mode="after")

@@ -64,6 +64,17 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class FrozenSetAsList(Transcoding):
+    type = frozenset
+    name = "frozenset"
+
+    def encode(self, obj: frozenset) -> list[Any]:
+        return sorted(obj)
+
+    def decode(self, data: list[Any]) -> frozenset:
+        return frozenset(data)
+
+
 def _subclasses(cls: type) -> list[type]:
     found = []
     for sub in cls.__subclasses__():
@@ -87,6 +98,7 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     if duplicated:  # a stored name must identify one type forever
         raise RuntimeError(f"value types share a stored name: {duplicated}")
     transcoder.register(DateAsISO())
+    transcoder.register(FrozenSetAsList())
     for cls in models:
         transcoder.register(ModelTranscoding(cls))
     for enum in enums:

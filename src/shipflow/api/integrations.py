@@ -1,0 +1,86 @@
+"""Carrier and spreadsheet feeds: DCSA Track & Trace events and milestone CSV, in bulk."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from shipflow.api.commands import ERRORS
+from shipflow.api.deps import Meta, Service
+from shipflow.api.errors import refuse
+from shipflow.api.views import ReadSide
+from shipflow.application import ShipmentService
+from shipflow.integrations.csv_milestones import CsvError, read_csv
+from shipflow.integrations.ingest import MAX_BATCH, MilestoneIngest
+from shipflow.projections.read_models import ReadModels
+
+router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS)
+
+FEED_ROLES = frozenset({"integration", "admin", "cs", "tracking"})
+
+
+class EventOutcome(BaseModel):
+    index: int
+    event_id: str | None
+    status: str  # accepted, duplicate, superseded, unmatched, invalid
+    shipment_id: UUID | None = None
+    reason: str | None = None
+
+
+class IngestResult(BaseModel):
+    counts: dict[str, int]
+    results: list[EventOutcome]
+
+
+def feed_meta(meta: Meta) -> Any:
+    if meta.role not in FEED_ROLES:
+        raise refuse(403, "feed_role_required", "Not permitted",
+                     f"feeds are sent with role {', '.join(sorted(FEED_ROLES))}")
+    return meta
+
+
+FeedMeta = Annotated[Any, Depends(feed_meta)]
+
+
+def _ingest(svc: ShipmentService, rm: ReadModels, events: list[Any], meta: Any) -> IngestResult:
+    outcomes = MilestoneIngest(svc, rm).ingest(events, meta.actor, meta.role, meta.source,
+                                               meta.correlation_id)
+    return IngestResult(counts=dict(Counter(o.status for o in outcomes)),
+                        results=[EventOutcome(**vars(o)) for o in outcomes])
+
+
+@router.post("/dcsa/tnt/events", response_model=IngestResult,
+             summary="DCSA Track & Trace 2.2 events in bulk (up to 1,000)")
+def dcsa_events(svc: Service, rm: ReadSide, meta: FeedMeta,
+                events: Annotated[list[Any], Body(max_length=MAX_BATCH, examples=[[{
+                    "eventID": "5e51e72c-d872-4b7e-b3a4-5ad1f6f2d2a1", "eventType": "TRANSPORT",
+                    "eventCreatedDateTime": "2026-12-05T10:00:00Z",
+                    "eventDateTime": "2026-12-05T18:00:00+08:00",
+                    "eventClassifierCode": "ACT", "transportEventTypeCode": "DEPA",
+                    "transportCall": {"UNLocationCode": "CNSHA", "carrierVoyageNumber": "248E",
+                                      "vessel": {"vesselName": "MAERSK ESSEN"}},
+                    "documentReferences": [{"documentReferenceType": "BKG",
+                                            "documentReferenceValue": "255123456"}]}]])],
+                ) -> IngestResult:
+    return _ingest(svc, rm, events, meta)
+
+
+@router.post("/milestones.csv", response_model=IngestResult,
+             summary="Milestones from a spreadsheet (CSV, see docs/integrations.md)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string"}}}}})
+async def milestones_csv(request: Request, svc: Service, rm: ReadSide,
+                         meta: FeedMeta) -> IngestResult:
+    raw = await request.body()
+    try:
+        events = read_csv(raw.decode("utf-8"), MAX_BATCH)
+    except UnicodeDecodeError:
+        raise refuse(422, "csv_encoding", "Bad CSV", "send the CSV as UTF-8") from None
+    except CsvError as e:
+        raise refuse(422, e.rule, "Bad CSV", e.detail) from None
+    return await run_in_threadpool(_ingest, svc, rm, events, meta)  # the store blocks

@@ -1,0 +1,108 @@
+"""Bulk milestone ingest: carrier / visibility-provider events matched to shipments and
+recorded, each with its own outcome, so one bad event never rejects the others.
+
+Outcomes: ``accepted``; ``duplicate`` (that event id is recorded already: nothing
+written); ``superseded`` (recorded for history, but an estimate older than the one we hold,
+or an estimate after an actual, changes nothing); ``unmatched`` (no shipment carries its
+references, or several do); ``invalid`` (with the rule it broke).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from shipflow.application import ShipmentService
+from shipflow.events.state import TERMINAL_STATUSES
+from shipflow.events.values import EventMeta, Source
+from shipflow.integrations.dcsa import Incoming, read_event
+from shipflow.projections.read_models import ReadModels
+
+MAX_BATCH = 1_000
+_FINAL = {s.value for s in TERMINAL_STATUSES}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    event_id: str | None
+    status: str  # accepted, duplicate, superseded, unmatched, invalid
+    shipment_id: UUID | None = None
+    reason: str | None = None
+
+
+class MilestoneIngest:
+    def __init__(self, service: ShipmentService, read_models: ReadModels,
+                 view_wait_s: float = 10.0) -> None:
+        self.service = service
+        self.read_models = read_models
+        self.view_wait_s = view_wait_s
+
+    def ingest(self, raw_events: list[Any], actor: str, role: str,
+               source: Source = Source.CARRIER_FEED,
+               correlation_id: str | None = None) -> list[Outcome]:
+        incoming = [read_event(e) for e in raw_events]
+        matches = self._match(incoming)
+        correlation_id = correlation_id or str(uuid.uuid4())
+        outcomes: dict[int, Outcome] = {}
+        by_shipment: dict[UUID, list[int]] = defaultdict(list)
+        for i, item in enumerate(incoming):
+            if item.invalid:
+                outcomes[i] = Outcome(i, item.event_id, "invalid", reason=item.invalid)
+            elif isinstance(matches[i], str):
+                outcomes[i] = Outcome(i, item.event_id, "unmatched", reason=matches[i])
+            else:
+                by_shipment[matches[i]].append(i)
+        for sid, indexes in by_shipment.items():
+            items = [(incoming[i].milestone, EventMeta(
+                actor=actor, role=role, source=source, occurred_at=incoming[i].created_at,
+                correlation_id=correlation_id, external_id=incoming[i].event_id))
+                for i in indexes]
+            statuses = self.service.record_milestones(sid, items).result
+            for i, status in zip(indexes, statuses, strict=True):
+                state, _, reason = status.partition(": ")
+                outcomes[i] = Outcome(i, incoming[i].event_id, state, sid, reason or None)
+        return [outcomes[i] for i in range(len(incoming))]
+
+    def _match(self, incoming: list[Incoming]) -> list[UUID | str]:
+        """Each event's shipment, or why there is none. Waits for the search view to reach
+        the log's head first, so a booking confirmed just before the feed is matchable."""
+        head = self.service.store.recorder.max_notification_id() or 0
+        self.read_models.wait_for(head, ["shipments"], self.view_wait_s)
+        values = {value for item in incoming for _, value in item.references}
+        found = self._lookup(values)
+        result: list[UUID | str] = []
+        for item in incoming:
+            verdict: UUID | str = "no shipment carries these references"
+            for kind, value in item.references:
+                candidates = found.get((kind, value), [])
+                live = [sid for sid, status in candidates if status not in _FINAL] or [
+                    sid for sid, _ in candidates]
+                if len(live) == 1:
+                    verdict = live[0]
+                    break
+                if len(live) > 1:
+                    verdict = f"ambiguous: {len(live)} shipments carry {kind} {value}"
+            result.append(verdict)
+        return result
+
+    def _lookup(self, values: Iterable[str]) -> dict[tuple[str, str], list[tuple[UUID, str]]]:
+        t = self.read_models.tables("shipments")
+        r, s = t.shipment_refs, t.shipments
+        found: dict[tuple[str, str], list[tuple[UUID, str]]] = defaultdict(list)
+        wanted = sorted(values)
+        with self.read_models.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(r.c.kind, r.c.value, r.c.shipment_id, s.c.status)
+                    .join(s, s.c.shipment_id == r.c.shipment_id)
+                    .where(r.c.value.in_(wanted[start:start + 500])))
+                for kind, value, sid, status in rows:
+                    found[(kind, value)].append((UUID(sid), status))
+        return found
