@@ -419,3 +419,14 @@ def test_view_keeps_no_reference_to_the_shipment(memory_service):
         view.timers = ()  # type: ignore[misc]
     assert all(type(v).__module__ in ("builtins", "datetime", "uuid", __name__.split(".")[0])
                or isinstance(v, tuple) for v in vars(view).values())
+
+
+def test_every_exception_runs_a_resolution_timer(memory_service):
+    sid = memory_service.request_booking(order(), meta()).shipment_id
+    n = memory_service.raise_exception(sid, ShipmentException(
+        kind="CUSTOMS_INSPECTION", description="X-ray at CNSHA"), meta()).result
+    timers = {t.key: t for t in fold(SlaProjection(), memory_service.history(sid))[1].timers}
+    assert timers[f"exception:{n}"].state == "open"
+    memory_service.resolve_exception(sid, n, "released", meta())
+    timers = {t.key: t for t in fold(SlaProjection(), memory_service.history(sid))[1].timers}
+    assert timers[f"exception:{n}"].state == "met"

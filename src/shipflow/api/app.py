@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shipflow import __version__
-from shipflow.api import commands, documents, errors, integrations, reads, sla, views
+from shipflow.api import commands, documents, errors, integrations, reads, reports, sla, views
 from shipflow.application import ShipmentService
 from shipflow.config import Settings
 from shipflow.migrations import upgrade
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None,
     app.include_router(documents.router)
     app.include_router(sla.router)
     app.include_router(integrations.router)
+    app.include_router(reports.router)
 
     @app.get("/health", tags=["service"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -43,6 +43,16 @@ def _refs(s: Shipment) -> frozenset[tuple[str, str]]:
     return frozenset((kind, value.strip().upper()) for kind, value in refs if value.strip())
 
 
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def _times(planned: datetime | None, entry: Any) -> dict[str, str | None]:
+    """Planned (the carrier's), latest estimate and actual time of a departure / arrival."""
+    return {"planned": _iso(planned), "estimated": _iso(entry.estimated if entry else None),
+            "actual": _iso(entry.actual if entry else None)}
+
+
 def search_row(event: Any, s: Shipment, config: SlaConfig = DEFAULT_CONFIG) -> SearchRow:
     o, vv = s.order, s.vessel_voyage
     containers = ([c.container_no for c in s.shipping_instructions.containers]
@@ -69,6 +79,9 @@ def search_row(event: Any, s: Shipment, config: SlaConfig = DEFAULT_CONFIG) -> S
             "containers": containers,
             "planned_etd": s.planned_etd.isoformat() if s.planned_etd else None,
             "planned_eta": s.planned_eta.isoformat() if s.planned_eta else None,
+            "departure": _times(s.planned_etd, departure),
+            "arrival": _times(s.planned_eta, arrival),
+            "place_of_delivery": o.place_of_delivery,
             "last_milestone": None if last is None else {
                 "code": last.code, "classifier": last.classifier.value,
                 "event_time": last.event_time.isoformat(), "location": last.location},

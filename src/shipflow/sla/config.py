@@ -28,7 +28,8 @@ from shipflow.sla.calendar import MON_FRI, BusinessCalendar
 
 #: Timer kinds, as stored in ``sla_timers.kind`` (and listed in ``TimerConfig.disabled``).
 KINDS = ("web_order_review", "booking_confirmation", "delay_notice", "si_cutoff", "vgm_cutoff",
-         "cy_cutoff", "pickup", "sailing_status", "demurrage", "detention", "claim")
+         "cy_cutoff", "pickup", "sailing_status", "demurrage", "detention", "claim",
+         "exception")
 
 
 class _Model(BaseModel):
@@ -45,6 +46,9 @@ class TimerConfig(_Model):
         24, ge=0, description="an ETA later by more than this starts a delay notice")
     status_after_sailing_days: int = Field(2, ge=0, description="[004] 2 working days")
     claim_resolution_days: int = Field(10, ge=0, description="business days")
+    exception_resolution_days: int = Field(
+        2, ge=0, description="business days to resolve any other exception (held back, "
+                             "late delivery, customs inspection, ...)")
     free_time_counts_start_day: bool = Field(
         True, description="the day of discharge / gate-out is free day 1")
     disabled: frozenset[str] = frozenset()

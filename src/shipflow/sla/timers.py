@@ -132,8 +132,9 @@ class SlaProjection(Projection[SlaView]):
             ev.CustomerNotified: self._notified,
             ev.SailingOutcomeRecorded: self._outcome,
             ev.ExceptionRaised: self._exception_raised,
-            ev.ExceptionResolved: lambda v, e, s: self._meet(
+            ev.ExceptionResolved: lambda v, e, s: self._meet(self._meet(
                 v, "claim", _at(e), lambda t: t.key == f"claim:{e.number}"),
+                "exception", _at(e), lambda t: t.key == f"exception:{e.number}"),
             ev.AmendmentApproved: self._amended,
             ev.SlaBreached: self._breached,
             ev.ShipmentCancelled: self._cancel_all,
@@ -352,11 +353,14 @@ class SlaProjection(Projection[SlaView]):
         return self._meet(_with(view, outcome_at=at), "sailing_status", at)
 
     def _exception_raised(self, view: SlaView, e: Any, s: Shipment) -> SlaView:
-        if e.exception.kind is not ExceptionKind.CLAIM:
-            return view
         at = _at(e)
-        return self._start(view, s, "claim", at, lambda o, tc: o.calendar.add_business_days(
-            at, tc.claim_resolution_days), key=f"claim:{e.number}")
+        if e.exception.kind is ExceptionKind.CLAIM:
+            return self._start(view, s, "claim", at, lambda o, tc: o.calendar
+                               .add_business_days(at, tc.claim_resolution_days),
+                               key=f"claim:{e.number}")
+        return self._start(view, s, "exception", at, lambda o, tc: o.calendar
+                           .add_business_days(at, tc.exception_resolution_days),
+                           key=f"exception:{e.number}")
 
     def _amended(self, view: SlaView, e: Any, s: Shipment) -> SlaView:
         """The order changed: drayage added or dropped, free days changed."""
