@@ -17,8 +17,11 @@ app = typer.Typer(help="shipflow: event-sourced shipment lifecycle service",
                   no_args_is_help=True)
 db = typer.Typer(help="Database preparation", no_args_is_help=True)
 projections = typer.Typer(help="Read models (views) built from the events", no_args_is_help=True)
+keys = typer.Typer(help="API keys (only a hash is stored; a key is shown once)",
+                   no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(projections, name="projections")
+app.add_typer(keys, name="keys")
 console = Console()
 
 
@@ -107,6 +110,55 @@ def projections_rebuild(
         live = ", ".join(f"{view} in slot {slot}" for view, slot in targets.items())
         progress.update(task, completed=head, description=f"live: {live}")
     service.close()
+
+
+def _keys():  # noqa: ANN202 - the KeyStore of the configured database
+    from shipflow.auth.keys import KeyStore
+    from shipflow.migrations import upgrade
+    from shipflow.projections.db import make_engine
+
+    settings = Settings()
+    upgrade(settings)
+    return KeyStore(make_engine(settings))
+
+
+@keys.command("create")
+def keys_create(
+    owner: str = typer.Option(..., help="who acts with the key, e.g. cs.wang or tms-prod"),
+    role: str = typer.Option(..., help="admin, cs, finance, integration, customer, manager, "
+                                       "tracking or sales"),
+    customer: str = typer.Option(None, help="for a customer key: the customer it sees"),
+    description: str = typer.Option("", help="what the key is for"),
+) -> None:
+    """Create an API key and print it (the only time it is shown)."""
+    from shipflow.auth.keys import ApiKeyError
+
+    try:
+        key, info = _keys().create(owner, role, "cli", customer, description)
+    except ApiKeyError as e:
+        raise typer.BadParameter(e.detail) from None
+    console.print(f"key {info.key_id} for {info.owner} ({info.role}"
+                  f"{', ' + info.customer_id if info.customer_id else ''}):")
+    print(key)
+
+
+@keys.command("list")
+def keys_list(revoked: bool = typer.Option(False, help="include revoked keys")) -> None:
+    """The keys (never the keys themselves): id, owner, role, customer, created, revoked."""
+    table = Table("id", "owner", "role", "customer", "created", "revoked", "description")
+    for k in _keys().list(include_revoked=revoked):
+        table.add_row(k.key_id, k.owner, k.role, k.customer_id or "",
+                      f"{k.created_at:%Y-%m-%d}",
+                      f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "", k.description)
+    console.print(table)
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="the key's id (see keys list)")) -> None:
+    """Revoke a key: it stops working at once."""
+    if not _keys().revoke(key_id, "cli"):
+        raise typer.BadParameter(f"no active key {key_id}")
+    console.print(f"key {key_id} revoked")
 
 
 @app.command()

@@ -11,6 +11,7 @@ TABLE_MODULES = (
     "shipflow.projections.tables",
     "shipflow.webhooks.tables",
     "shipflow.accounts.tables",
+    "shipflow.auth.tables",
 )
 
 

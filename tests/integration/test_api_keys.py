@@ -1,0 +1,54 @@
+"""API keys on both databases: shown once, stored as a hash, verified, revoked."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from shipflow.auth.keys import ApiKeyError, KeyStore
+from shipflow.auth.tables import api_keys
+from shipflow.projections.db import make_engine
+
+
+@pytest.fixture
+def store(migrated):
+    engine = make_engine(migrated)
+    yield KeyStore(engine)
+    engine.dispose()
+
+
+def test_a_key_authenticates_as_its_owner_and_only_its_hash_is_stored(store):
+    key, info = store.create("tms-prod", "integration", "admin.zhou", description="TMS")
+    principal = store.authenticate(key)
+    assert (principal.owner, principal.role, principal.customer_id) == (
+        "tms-prod", "integration", None)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(api_keys)).one()._mapping
+    assert key.split("_", 2)[2] not in {str(v) for v in stored.values()}
+    assert stored["key_id"] == info.key_id and len(stored["secret_hash"]) == 64
+
+
+@pytest.mark.parametrize("bad", ["", "sfk_", "sfk_nokey", "Bearer x", "sfk_abc_def"])
+def test_anything_but_a_valid_key_is_refused(store, bad):
+    assert store.authenticate(bad) is None
+
+
+def test_a_wrong_secret_and_a_revoked_key_are_refused(store):
+    key, info = store.create("cs.wang", "cs", "admin")
+    assert store.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert store.revoke(info.key_id, "admin") is True
+    assert store.authenticate(key) is None
+    assert store.revoke(info.key_id, "admin") is False
+    assert [k.key_id for k in store.list()] == []
+    assert [k.key_id for k in store.list(include_revoked=True)] == [info.key_id]
+
+
+def test_customer_keys_name_one_customer_and_others_none(store):
+    key, _ = store.create("acme-portal", "customer", "admin", customer_id="CUST-ACME")
+    assert store.authenticate(key).customer_id == "CUST-ACME"
+    with pytest.raises(ApiKeyError, match="exactly one customer"):
+        store.create("acme-portal", "customer", "admin")
+    with pytest.raises(ApiKeyError, match="exactly one customer"):
+        store.create("cs.wang", "cs", "admin", customer_id="CUST-ACME")
+    with pytest.raises(ApiKeyError, match="role must be"):
+        store.create("x", "pirate", "admin")
