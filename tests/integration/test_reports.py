@@ -128,3 +128,9 @@ def test_kpis_count_what_happened_in_the_range(client):
 def test_an_empty_range_is_refused(client):
     r = client.get("/reports/kpi", params={"from": RANGE["to"], "to": RANGE["from"]})
     assert (r.status_code, r.json()["type"]) == (422, "urn:shipflow:problem:range_empty")
+
+
+def test_a_customer_id_in_any_script_gives_a_safe_file_name(client):
+    r = client.get("/reports/status.xlsx", params={"customer": "客户^7uñ"})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"].startswith('attachment; filename="status-_')

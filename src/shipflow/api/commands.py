@@ -18,7 +18,7 @@ from shipflow.events.state import RuleConfirmation
 from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
 
 ERRORS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
-          for status in (400, 401, 403, 404, 409, 412, 422)}
+          for status in (400, 401, 403, 404, 409, 412, 422, 503)}
 
 router = APIRouter(prefix="/shipments", tags=["shipment commands"], responses=ERRORS)
 

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Service
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
 from shipflow.application import ShipmentService
+from shipflow.events.values import UtcDatetime
 from shipflow.projections import bl_draft
 
 router = APIRouter(prefix="/shipments/{shipment_id}/bl-draft", tags=["B/L drafts"],
@@ -60,7 +61,7 @@ def _behind_or_unknown(svc: ShipmentService, shipment_id: UUID) -> Exception:
             dependencies=[consistent("bl_drafts")])
 def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service,
               version: Annotated[int | None, Query(ge=1)] = None,
-              as_of: Annotated[AwareDatetime | None, Query(
+              as_of: Annotated[UtcDatetime | None, Query(
                   description="the draft as it stood at this moment")] = None) -> BlDraftOut:
     if version is not None and as_of is not None:
         raise refuse(400, "as_of_or_version", "Ambiguous request",

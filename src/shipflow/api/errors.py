@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from shipflow.events.errors import (
     DomainError,
@@ -111,7 +112,21 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         d = exc.detail
         return problem(exc.status_code, d["rule"], d["title"], d["detail"], request,
                        [{"rule": d["rule"], "field": d.get("field"), "detail": d["detail"]}])
-    return problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
+    response = problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API serves at this path, from its OpenAPI document (Starlette lists
+    only the first matching route's, and one path may be served by several routers)."""
+    allowed: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            allowed |= {method.upper() for method in operations}
+    return sorted(allowed)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

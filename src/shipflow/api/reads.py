@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 from pydantic_core import to_jsonable_python
 
 from shipflow.api.commands import ERRORS
@@ -14,6 +13,7 @@ from shipflow.api.deps import Service
 from shipflow.api.errors import refuse
 from shipflow.api.schemas import EventRecord, ShipmentView
 from shipflow.events.shipment import Shipment
+from shipflow.events.values import UtcDatetime
 
 router = APIRouter(prefix="/shipments", tags=["shipment reads"], responses=ERRORS)
 
@@ -49,7 +49,7 @@ def event_record(event: Any) -> EventRecord:
             summary="The shipment now, or as it was at a time or version")
 def get_shipment(
     shipment_id: UUID, svc: Service, response: Response,
-    as_of: Annotated[AwareDatetime | None, Query(
+    as_of: Annotated[UtcDatetime | None, Query(
         description="state as recorded at this moment (ISO 8601 with offset)")] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1,
                                          description="state at this version")] = None,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from shipflow.api.commands import ERRORS
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
+from shipflow.events.values import UtcDatetime
 from shipflow.reports.kpi import Kpis, kpi_workbook, kpis
 from shipflow.reports.status import active_shipments, status_workbook
 
@@ -22,8 +24,10 @@ FILE = {200: {"content": {XLSX: {}}, "description": "an Excel workbook"}}
 
 
 def _xlsx(body: bytes, name: str) -> Response:
+    # Header values are Latin-1: a customer id in any script still gives a safe file name.
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
     return Response(body, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
 
 
 @router.get("/status.xlsx", response_class=Response, responses=FILE,
@@ -63,7 +67,7 @@ def _kpis(rm: ReadSide, start: datetime | None, end: datetime | None,
                     office.upper() if office else None)
 
 
-Range = Annotated[AwareDatetime | None, Query(description="default: the last 30 days")]
+Range = Annotated[UtcDatetime | None, Query(description="default: the last 30 days")]
 
 
 @router.get("/kpi", response_model=KpisOut, summary="KPIs for a date range (default 30 days)",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shipflow.events.booking import BookingOrder
 from shipflow.events.charges import ChargeLine
@@ -29,7 +29,7 @@ from shipflow.events.state import (
     TimelineEntry,
 )
 from shipflow.events.tracking import Milestone
-from shipflow.events.values import NonEmptyStr, VesselVoyage
+from shipflow.events.values import NonEmptyStr, UtcDatetime, VesselVoyage
 
 
 class Body(BaseModel):
@@ -39,7 +39,7 @@ class Body(BaseModel):
 class ConfirmationIn(Body):
     rule: NonEmptyStr = Field(examples=["customer_signature_required"])
     confirmed_by: NonEmptyStr = Field(examples=["Route manager Zhao"])
-    confirmed_at: AwareDatetime | None = None
+    confirmed_at: UtcDatetime | None = None
     note: str = ""
 
 
@@ -67,8 +67,8 @@ class AmendmentBody(Body):
 class RolloverBody(Body):
     to_vessel_voyage: VesselVoyage
     reason: NonEmptyStr
-    new_etd: AwareDatetime
-    new_eta: AwareDatetime
+    new_etd: UtcDatetime
+    new_eta: UtcDatetime
     leg: int = Field(default=0, ge=0, le=9, description="0 = at POL; 1.. = at transshipment")
 
 
@@ -84,7 +84,7 @@ class BlApprovalBody(Body):
     approved_by: NonEmptyStr = Field(description="the customer's contact who approved")
     capacity: str = "customer"
     reference: str | None = None
-    approved_at: AwareDatetime | None = None
+    approved_at: UtcDatetime | None = None
     draft_version: int | None = Field(default=None, ge=1)
 
 

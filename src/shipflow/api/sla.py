@@ -7,12 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Service
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
+from shipflow.events.values import UtcDatetime
 from shipflow.projections.base import fold
 from shipflow.sla import rows
 
@@ -44,7 +45,7 @@ def _out(t: rows.SlaTimer) -> SlaTimerOut:
             summary="A shipment's SLA timers (now, or as of a moment)",
             dependencies=[consistent("sla")])
 def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
-                    as_of: AwareDatetime | None = None) -> list[SlaTimerOut]:
+                    as_of: UtcDatetime | None = None) -> list[SlaTimerOut]:
     if as_of is not None:
         view = fold(rm.get("sla"), svc.history(shipment_id), as_of)[1]
         return [_out(t) for t in sorted(view.timers, key=lambda t: (t.due_at, t.key))
@@ -63,7 +64,7 @@ def work_queue(
     rm: ReadSide,
     state: Annotated[list[str], Query(description=f"one or more of {', '.join(STATES)}")] = [],  # noqa: B006
     office: str | None = None, kind: str | None = None, customer: str | None = None,
-    cs_owner: str | None = None, due_before: AwareDatetime | None = None,
+    cs_owner: str | None = None, due_before: UtcDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SlaTimerOut]:
     unknown = [s for s in state if s not in STATES]

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from shipflow.api.commands import ERRORS
 from shipflow.api.errors import refuse
+from shipflow.events.values import UtcDatetime
 from shipflow.projections import search as sv
 from shipflow.projections.read_models import ReadModels
 
@@ -100,7 +101,7 @@ def search_shipments(
     customer: str | None = None, cs_owner: str | None = None, office: str | None = None,
     pol: str | None = None, pod: str | None = None, carrier: str | None = None,
     vessel: Annotated[str | None, Query(description="part of the vessel name")] = None,
-    eta_from: AwareDatetime | None = None, eta_to: AwareDatetime | None = None,
+    eta_from: UtcDatetime | None = None, eta_to: UtcDatetime | None = None,
     has_open_exception: bool | None = None,
     overdue_sla: Annotated[bool | None, Query(description="an SLA timer is past due")] = None,
     q: Annotated[str | None, Query(min_length=2, description=(

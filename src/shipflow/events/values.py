@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 from stdnum import iso6346
 
@@ -94,7 +94,17 @@ def _aware_utc(value: datetime) -> datetime:
         raise PydanticCustomError("time_out_of_range", "this time is out of range") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+def _iso_8601(value: object) -> object:
+    """A time is ISO 8601 text, not a bare number (pydantic would read one as epoch secs)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise PydanticCustomError("iso8601_required",
+                                  "a time is written in ISO 8601, e.g. 2026-11-22T08:00:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_aware_utc)]
 
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=500)]
 
