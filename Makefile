@@ -33,6 +33,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m shipflow.bench
 	$(BIN)/python -m shipflow.bench_views
+	$(BIN)/python -m shipflow.bench_webhooks
+	$(BIN)/python -m shipflow.bench_accounts
 
 demo: $(STAMP)
 	$(BIN)/shipflow db upgrade

@@ -17,7 +17,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from shipflow import idempotency
 from shipflow.config import Settings
+from shipflow.events import shipment_events as ev
 from shipflow.events.booking import Approval, BookingOrder
 from shipflow.events.charges import ChargeChange, ChargeLine
 from shipflow.events.documents import BlDating, BlIssue, CarrierConfirmation, ShippingInstructions
@@ -73,7 +75,8 @@ class ShipmentService:
             if not names:  # an idempotent command that had nothing to record
                 return Recorded(shipment_id, shipment.version, 0, [], result)
             try:
-                recordings = self.store.save(shipment)
+                recordings = self._save(shipment, Recorded(shipment_id, shipment.version, 0,
+                                                           names, result))
             except IntegrityError:
                 if expected_version is not None:
                     raise VersionConflict(expected_version, self.get(shipment_id).version) from None
@@ -84,14 +87,33 @@ class ShipmentService:
                             names, result)
         raise AssertionError("unreachable")
 
+    def _save(self, aggregate: Any, recorded: Recorded) -> list[Any]:
+        """Save the aggregate's new events, with the idempotency record of this request
+        (if it has a key) in the same transaction."""
+        extra = idempotency.record_for(recorded)
+        try:
+            return self.store.save(aggregate, *extra)
+        except IntegrityError:
+            if extra:  # did the same key commit meanwhile? Then answer with its response.
+                try:
+                    current = self.store.repository.get(extra[0].id)
+                except AggregateNotFoundError:
+                    raise IntegrityError("the aggregate changed") from None
+                if current.version >= extra[0].version:
+                    raise idempotency.IdempotentReplay(current) from None
+            raise
+
     # --- queries ---------------------------------------------------------------------------
 
     def get(self, shipment_id: UUID, version: int | None = None) -> Shipment:
         try:
-            return self.store.repository.get(shipment_id, version=version)
+            shipment = self.store.repository.get(shipment_id, version=version)
         except AggregateNotFoundError:
+            shipment = None
+        if not isinstance(shipment, Shipment):  # the store holds accounts and more too
             detail = f"no shipment {shipment_id}" + (f" at version {version}" if version else "")
-            raise NotFound("shipment_not_found", detail) from None
+            raise NotFound("shipment_not_found", detail)
+        return shipment
 
     def get_as_of(self, shipment_id: UUID, as_of: datetime) -> Shipment:
         """The shipment as the system knew it at ``as_of`` (by the time events were recorded).
@@ -111,7 +133,7 @@ class ShipmentService:
             return event.timestamp
 
         latest = list(self.store.events.get(shipment_id, desc=True, limit=1))
-        if not latest:
+        if not latest or not isinstance(latest[0], ev.ShipmentEvent | ev.BookingRequested):
             raise NotFound("shipment_not_found", f"no shipment {shipment_id}")
         lo, hi = 0, latest[0].originator_version  # invariant: recorded(lo) <= as_of
         if latest[0].timestamp <= as_of:
@@ -126,7 +148,7 @@ class ShipmentService:
 
     def history(self, shipment_id: UUID) -> list[Any]:
         events = list(self.store.events.get(shipment_id))
-        if not events:
+        if not events or not isinstance(events[0], ev.BookingRequested):
             raise NotFound("shipment_not_found", f"no shipment {shipment_id}")
         return events
 
@@ -134,14 +156,25 @@ class ShipmentService:
 
     def request_booking(self, order: BookingOrder, meta: EventMeta) -> Recorded:
         shipment = Shipment.request(order, meta)
-        recordings = self.store.save(shipment)
+        try:
+            recordings = self._save(shipment, Recorded(shipment.id, shipment.version, 0,
+                                                       ["BookingRequested"]))
+        except IntegrityError:
+            raise ConcurrentWrite() from None  # only a concurrent same-key request gets here
         return Recorded(shipment.id, shipment.version, recordings[-1].notification.id,
                         ["BookingRequested"])
 
     def review(self, shipment_id: UUID, confirmations: list[RuleConfirmation], meta: EventMeta,
                expected_version: int | None = None) -> Recorded:
-        return self._change(shipment_id, expected_version,
-                            lambda s: s.review(meta, confirmations))
+        return self._change(shipment_id, expected_version, lambda s: s.review(
+            meta, confirmations, self._credit_violations(s, meta)))
+
+    def _credit_violations(self, shipment: Shipment, meta: EventMeta) -> list[Any]:
+        """``customer_on_credit_hold`` when the billed customer's account is on hold."""
+        from shipflow.accounts.application import credit_hold_violations
+
+        return credit_hold_violations(self.store, shipment.order.customer_id,
+                                      meta.occurred_at.date())
 
     def confirm_by_carrier(self, shipment_id: UUID, confirmation: CarrierConfirmation,
                            meta: EventMeta, expected_version: int | None = None) -> Recorded:

@@ -146,7 +146,7 @@ def bench_lag(db: Database, rate: float, seconds: float, progress: Progress) -> 
     rm = ReadModels(settings, svc.store)
     stop, commits, seen = threading.Event(), [], []
     runner = rm.runner()
-    runner_thread = threading.Thread(target=runner.run, args=(stop, svc.store.saved, 0.2))
+    runner_thread = threading.Thread(target=runner.run, args=(stop, svc.store.waker(), 0.2))
     runner_thread.start()
 
     def watch() -> None:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     #: JSON file with the SLA offices (calendars, hours, holidays) and timer durations;
     #: built-in defaults when unset (see docs/sla.md).
     sla_config_path: Path | None = None
+    #: How long an Idempotency-Key's first response is kept (seconds).
+    idempotency_ttl_s: float = 24 * 3600
     #: Apply pending migrations when the API starts (no-op when up to date).
     migrate_on_start: bool = True
     #: Run the projection runner and SLA ticker inside `shipflow serve` (off: `shipflow worker`).
@@ -31,6 +33,24 @@ class Settings(BaseSettings):
     projection_idle_wait_s: float = 1.0
     #: Take a snapshot of a shipment every N events, so long streams load fast.
     snapshot_interval: int = 50
+    #: Webhooks (docs/webhooks.md): run the dispatcher and sender with the other workers.
+    webhook_workers: bool = True
+    #: A delivery succeeds on a 2xx within this many seconds.
+    webhook_timeout_s: float = 15.0
+    #: Delay before each attempt (the first: 0 = at once); after the last, the delivery is dead.
+    webhook_retry_schedule_s: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    #: Each retry delay is moved by up to ± this fraction, at random.
+    webhook_retry_jitter: float = 0.2
+    #: A subscription whose deliveries failed without a success for this long is disabled.
+    webhook_disable_after_s: float = 5 * 24 * 3600
+    #: Concurrent POSTs per sender process, and per subscription (its connection pool).
+    webhook_max_concurrency: int = 64
+    webhook_max_per_subscription: int = 8
+    #: Networks subscription URLs may resolve into despite the SSRF guard, e.g.
+    #: ``["127.0.0.0/8"]``; private, loopback and link-local addresses are refused otherwise.
+    webhook_allowed_networks: list[str] = []
+    #: How long a rotated-out secret keeps signing beside the new one (seconds).
+    webhook_secret_grace_s: float = 24 * 3600
 
     @cached_property
     def is_postgres(self) -> bool:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Recording
 
+from shipflow.accounts.account import CustomerAccount
 from shipflow.config import Settings
 from shipflow.events.shipment import Shipment
 from shipflow.events.transcodings import register_domain_transcodings
@@ -19,17 +21,48 @@ from shipflow.events.transcodings import register_domain_transcodings
 
 class Shipflow(Application):
     name = "shipflow"  # PostgreSQL tables: shipflow_events, shipflow_snapshots
-    snapshotting_intervals = {Shipment: 50}
+    # An account's state grows with its documents: fewer, larger snapshots.
+    snapshotting_intervals = {Shipment: 50, CustomerAccount: 1000}
 
     def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
         super().__init__(env)
         # Per instance, so tests and benchmarks can choose an interval.
-        self.snapshotting_intervals = {Shipment: snapshot_interval}
-        #: Set whenever this process saves events: runners in this process wake up at once.
-        self.saved = threading.Event()
+        self.snapshotting_intervals = {Shipment: snapshot_interval,
+                                       CustomerAccount: max(snapshot_interval, 1000)}
+        self._wakers: list[threading.Event] = []
+
+    def waker(self) -> threading.Event:
+        """An event of one's own, set whenever this process saves events (or someone calls
+        :meth:`wake_all`): each follower of the log waits on and clears its own."""
+        event = threading.Event()
+        self._wakers.append(event)
+        return event
+
+    def wake_all(self) -> None:
+        for event in self._wakers:
+            event.set()
 
     def _notify(self, recordings: list[Recording[Any]]) -> None:
-        self.saved.set()
+        self.wake_all()
+
+    def notification_id_of(self, originator_id: UUID, version: int) -> int:
+        """The log position at which an aggregate's event was recorded."""
+        recorder: Any = self.recorder
+        if hasattr(recorder.datastore, "schema"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            query = SQL("SELECT notification_id FROM {}.{} WHERE originator_id = %s AND "
+                        "originator_version = %s").format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+            params: tuple[Any, ...] = (originator_id, version)
+        else:
+            query = (f"SELECT rowid FROM {recorder.events_table_name} "  # noqa: S608
+                     "WHERE originator_id = ? AND originator_version = ?")
+            params = (originator_id.hex, version)
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(query, params)
+            row = cursor.fetchone()
+        return int(next(iter(row.values())) if isinstance(row, dict) else row[0])
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from shipflow.application import ShipmentService
@@ -24,12 +25,12 @@ class Workers:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        wake = self.service.store.saved
+        wake = self.service.store.waker()
         runner = self.read_models.runner()
         self._spawn("projections", runner.run, self.stop, wake,
                     self.settings.projection_idle_wait_s)
         if self.settings.is_postgres:
-            self._spawn("pg-listen", self._listen, wake)
+            self._spawn("pg-listen", self._listen, self.service.store.wake_all)
         if self.settings.sla_tick_seconds > 0:
             from shipflow.sla.config import load_sla_config
             from shipflow.sla.ticker import Ticker
@@ -37,13 +38,19 @@ class Workers:
             ticker = Ticker(self.service, self.read_models.engine,
                             load_sla_config(self.settings))
             self._spawn("sla-ticker", ticker.run, self.stop, self.settings.sla_tick_seconds)
+        if self.settings.webhook_workers:
+            from shipflow.webhooks.workers import webhook_threads
+
+            for name, target, args in webhook_threads(self.settings, self.service.store,
+                                                      self.read_models.engine, self.stop):
+                self._spawn(name, target, *args)
 
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
 
-    def _listen(self, wake: threading.Event) -> None:
+    def _listen(self, wake_all: Callable[[], None]) -> None:
         """Wake the runner on the event store's NOTIFY (sent on every insert)."""
         import psycopg
 
@@ -57,7 +64,7 @@ class Workers:
                     conn.execute('LISTEN "shipflow_events"')
                     while not self.stop.is_set():
                         for _ in conn.notifies(timeout=1.0):
-                            wake.set()
+                            wake_all()
             except Exception:
                 log.exception("LISTEN connection lost; reconnecting")
                 self.stop.wait(2.0)

@@ -201,6 +201,9 @@ def test_every_event_and_payload_kind_round_trips_exactly(service):
            None, meta(role="finance"))
     rt(s, s.adjust_charge, c, ChargeChange(quantity=Decimal("3.125"), reason="one more day"),
        meta())
+    rt(s, s.record_invoiced, "INV-CUST-ACME-00001", "CUST-ACME", [c], meta(role="cs"))
+    rt(s, s.release_invoiced, "INV-CUST-ACME-00001", "CN-CUST-ACME-00001", [c],
+       meta(role="finance"))  # a credit note took it off the invoice: it may be voided
     rt(s, s.void_charge, c, "waived by manager", meta())
     for code, kind in (("GTIN", "EQUIPMENT"), ("LOAD", "EQUIPMENT"), ("DEPA", "TRANSPORT")):
         box = container_no("MSKU123456") if kind == "EQUIPMENT" else None

@@ -38,3 +38,16 @@ def test_a_405_lists_the_allowed_methods(client):
     assert r.status_code == 405
     assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_account_is_not_a_shipment(client):
+    from ar_factories import fin, terms
+    from shipflow.accounts.account import account_id
+    from shipflow.accounts.application import AccountService
+
+    AccountService(client.app.state.service.store).open_account("CUST-ACME", terms(), fin())
+    aid = account_id("CUST-ACME")
+    for path in (f"/shipments/{aid}", f"/shipments/{aid}/events",
+                 f"/shipments/{aid}?as_of=2030-01-01T00:00:00Z"):
+        r = client.get(path)
+        assert (r.status_code, r.json()["type"]) == (404, "urn:shipflow:problem:shipment_not_found")

@@ -44,6 +44,10 @@ def busy_shipment(svc):
                                         event_time=SAILED), M)
     svc.record_sla_breach(sid, "booking_confirmation", "booking_confirmation", NOW, NOW, M)
     number = svc.add_charge(sid, LINE, None, M).result
+    # invoiced and credited by accounts receivable (AccountService saves these beside the
+    # account's events)
+    svc._change(sid, None, lambda s: s.record_invoiced("INV-1", "CUST-ACME", [number], M))
+    svc._change(sid, None, lambda s: s.release_invoiced("INV-1", "CN-1", [number], M))
     svc.adjust_charge(sid, number, ChargeChange(quantity=2, reason="two boxes"), M)
     svc.void_charge(sid, number, "duplicate", M)
     n = svc.raise_exception(sid, ShipmentException(kind="STRIKE", description="port"), M).result

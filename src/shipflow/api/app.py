@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shipflow import __version__
+from shipflow.api import accounts as accounts_api
 from shipflow.api import commands, documents, errors, integrations, reads, reports, sla, views
+from shipflow.api import webhooks as webhooks_api
 from shipflow.application import ShipmentService
 from shipflow.config import Settings
 from shipflow.migrations import upgrade
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = service is None
+        app.state.settings = settings
         svc = app.state.service = service or ShipmentService.from_settings(settings)
         if settings.migrate_on_start:
             upgrade(settings)
@@ -62,6 +65,8 @@ def create_app(settings: Settings | None = None,
     app.include_router(reads.router)
     app.include_router(documents.router)
     app.include_router(sla.router)
+    app.include_router(webhooks_api.router)
+    app.include_router(accounts_api.router)
     app.include_router(integrations.router)
     app.include_router(reports.router)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Depends, Response
 
+from shipflow.api import examples as ex
 from shipflow.api import schemas as b
 from shipflow.api.deps import ExpectedVersion, Meta, Service
 from shipflow.api.errors import Problem
+from shipflow.api.idempotency import idempotent
 from shipflow.application import Recorded
 from shipflow.events.booking import Approval, BookingOrder
 from shipflow.events.charges import ChargeChange, ChargeLine
@@ -20,7 +22,21 @@ from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentExceptio
 ERRORS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
           for status in (400, 401, 403, 404, 409, 412, 422, 503)}
 
-router = APIRouter(prefix="/shipments", tags=["shipment commands"], responses=ERRORS)
+# Request bodies, with the examples the OpenAPI document shows.
+BlIssueBody = Annotated[BlIssue, Body(examples=[ex.BL_ISSUE])]
+BookingOrderBody = Annotated[BookingOrder, Body(examples=[ex.BOOKING_ORDER])]
+ChargeBody = Annotated[b.NewCharge, Body(examples=[ex.CHARGE])]
+ChargeChangeBody = Annotated[ChargeChange, Body(examples=[ex.CHARGE_CHANGE])]
+ConfirmationBody = Annotated[CarrierConfirmation, Body(examples=[ex.CONFIRMATION])]
+ExceptionBody = Annotated[ShipmentException, Body(examples=[ex.EXCEPTION])]
+MilestoneBody = Annotated[Milestone, Body(examples=[ex.MILESTONE])]
+NoticeBody = Annotated[CustomerNotice, Body(examples=[ex.NOTICE])]
+ReviewBody = Annotated[b.ReviewBody, Body(examples=[ex.REVIEW])]
+RolloverBody = Annotated[b.RolloverBody, Body(examples=[ex.ROLLOVER])]
+SiBody = Annotated[ShippingInstructions, Body(examples=[ex.SHIPPING_INSTRUCTIONS])]
+
+router = APIRouter(prefix="/shipments", tags=["shipment commands"], responses=ERRORS,
+                   dependencies=[Depends(idempotent)])
 
 
 def _result(recorded: Recorded, response: Response) -> b.CommandResult:
@@ -33,7 +49,7 @@ def _result(recorded: Recorded, response: Response) -> b.CommandResult:
 
 @router.post("", status_code=201, response_model=b.CommandResult,
              summary="Booking requested (from the sales hand-over)")
-def request_booking(order: BookingOrder, svc: Service, meta: Meta,
+def request_booking(order: BookingOrderBody, svc: Service, meta: Meta,
                     response: Response) -> b.CommandResult:
     recorded = svc.request_booking(order, meta)
     response.headers["Location"] = f"/shipments/{recorded.shipment_id}"
@@ -42,7 +58,7 @@ def request_booking(order: BookingOrder, svc: Service, meta: Meta,
 
 @router.post("/{shipment_id}/review", response_model=b.CommandResult,
              summary="Review the booking order against the rules")
-def review(shipment_id: UUID, body: b.ReviewBody, svc: Service, meta: Meta,
+def review(shipment_id: UUID, body: ReviewBody, svc: Service, meta: Meta,
            version: ExpectedVersion, response: Response) -> b.CommandResult:
     confirmations = [RuleConfirmation(rule=c.rule, confirmed_by=c.confirmed_by,
                                       confirmed_at=c.confirmed_at or meta.occurred_at,
@@ -53,7 +69,7 @@ def review(shipment_id: UUID, body: b.ReviewBody, svc: Service, meta: Meta,
 
 @router.post("/{shipment_id}/confirmation", response_model=b.CommandResult,
              summary="Booking confirmed by the carrier")
-def confirm(shipment_id: UUID, body: CarrierConfirmation, svc: Service, meta: Meta,
+def confirm(shipment_id: UUID, body: ConfirmationBody, svc: Service, meta: Meta,
             version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.confirm_by_carrier(shipment_id, body, meta, version), response)
 
@@ -99,7 +115,7 @@ def reject_amendment(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Se
 
 @router.post("/{shipment_id}/shipping-instructions", response_model=b.CommandResult,
              summary="Shipping instructions submitted (containers, seals, VGM)")
-def shipping_instructions(shipment_id: UUID, body: ShippingInstructions, svc: Service,
+def shipping_instructions(shipment_id: UUID, body: SiBody, svc: Service,
                           meta: Meta, version: ExpectedVersion,
                           response: Response) -> b.CommandResult:
     return _result(svc.submit_shipping_instructions(shipment_id, body, meta, version), response)
@@ -107,14 +123,14 @@ def shipping_instructions(shipment_id: UUID, body: ShippingInstructions, svc: Se
 
 @router.post("/{shipment_id}/milestones", response_model=b.CommandResult,
              summary="Milestone recorded (DCSA T&T code, PLN / EST / ACT)")
-def milestone(shipment_id: UUID, body: Milestone, svc: Service, meta: Meta,
+def milestone(shipment_id: UUID, body: MilestoneBody, svc: Service, meta: Meta,
               version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.record_milestone(shipment_id, body, meta, version), response)
 
 
 @router.post("/{shipment_id}/rollovers", response_model=b.CommandResult,
              summary="Cargo rolled over to another sailing")
-def rollover(shipment_id: UUID, body: b.RolloverBody, svc: Service, meta: Meta,
+def rollover(shipment_id: UUID, body: RolloverBody, svc: Service, meta: Meta,
              version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.roll_over(shipment_id, body.to_vessel_voyage, body.reason,
                                  body.new_etd, body.new_eta, body.leg, meta, version), response)
@@ -122,7 +138,7 @@ def rollover(shipment_id: UUID, body: b.RolloverBody, svc: Service, meta: Meta,
 
 @router.post("/{shipment_id}/exceptions", response_model=b.CommandResult,
              summary="Exception raised; result is its number")
-def raise_exception(shipment_id: UUID, body: ShipmentException, svc: Service, meta: Meta,
+def raise_exception(shipment_id: UUID, body: ExceptionBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.raise_exception(shipment_id, body, meta, version), response)
 
@@ -138,14 +154,14 @@ def resolve_exception(shipment_id: UUID, number: int, body: b.ResolutionBody, sv
 
 @router.post("/{shipment_id}/notifications", response_model=b.CommandResult,
              summary="Customer notified (booking confirmation, delay notice, status, arrival)")
-def notify_customer(shipment_id: UUID, body: CustomerNotice, svc: Service, meta: Meta,
+def notify_customer(shipment_id: UUID, body: NoticeBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.notify_customer(shipment_id, body, meta, version), response)
 
 
 @router.post("/{shipment_id}/charges", response_model=b.CommandResult,
              summary="Charge line added; result is its number")
-def add_charge(shipment_id: UUID, body: b.NewCharge, svc: Service, meta: Meta,
+def add_charge(shipment_id: UUID, body: ChargeBody, svc: Service, meta: Meta,
                version: ExpectedVersion, response: Response) -> b.CommandResult:
     line = ChargeLine.model_validate(body.model_dump(exclude={"amendment_number"}))
     return _result(svc.add_charge(shipment_id, line, body.amendment_number, meta, version),
@@ -154,7 +170,7 @@ def add_charge(shipment_id: UUID, body: b.NewCharge, svc: Service, meta: Meta,
 
 @router.post("/{shipment_id}/charges/{number}/adjustment", response_model=b.CommandResult,
              summary="Charge line adjusted (quantity and/or unit price)")
-def adjust_charge(shipment_id: UUID, number: int, body: ChargeChange, svc: Service,
+def adjust_charge(shipment_id: UUID, number: int, body: ChargeChangeBody, svc: Service,
                   meta: Meta, version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.adjust_charge(shipment_id, number, body, meta, version), response)
 
@@ -187,7 +203,7 @@ def approve_bl_dating(shipment_id: UUID, body: b.DatingApprovalBody, svc: Servic
 
 @router.post("/{shipment_id}/bl/issue", response_model=b.CommandResult,
              summary="B/L issued; result is its dating (NORMAL, BACK_DATED, ...)")
-def issue_bl(shipment_id: UUID, body: BlIssue, svc: Service, meta: Meta,
+def issue_bl(shipment_id: UUID, body: BlIssueBody, svc: Service, meta: Meta,
              version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.issue_bl(shipment_id, body, meta, version), response)
 

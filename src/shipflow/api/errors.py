@@ -136,6 +136,10 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    from shipflow.api.idempotency import replay
+    from shipflow.idempotency import IdempotentReplay
+
+    app.add_exception_handler(IdempotentReplay, replay)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ValidationError, _model_error)
@@ -143,8 +147,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def refuse(status: int, rule: str, title: str, detail: str,
-           field: str | None = None) -> HTTPException:
+def refuse(status: int, rule: str, title: str, detail: str, field: str | None = None,
+           headers: dict[str, str] | None = None) -> HTTPException:
     """An HTTP-level refusal (missing header, bad If-Match) in problem+json form."""
     return HTTPException(status, detail={"rule": rule, "title": title, "detail": detail,
-                                         "field": field})
+                                         "field": field}, headers=headers)

@@ -35,6 +35,10 @@ class ChargeCommands:
             raise NotFound("charge_not_found", f"no charge {number} on this shipment")
         if found.voided:
             raise InvalidTransition("charge_voided", f"charge {number} was voided")
+        if found.invoice_number is not None:
+            raise InvalidTransition("charge_invoiced", f"charge {number} is on invoice "
+                                    f"{found.invoice_number}: issue a credit note or a "
+                                    "re-bill instead of changing it")
         return found
 
     def adjust_charge(self, number: int, change: ChargeChange, meta: EventMeta) -> None:
@@ -50,6 +54,28 @@ class ChargeCommands:
     def void_charge(self, number: int, reason: str, meta: EventMeta) -> None:
         self._live_charge(number)
         self.trigger_event(ev.ChargeVoided, meta=meta, number=number, reason=reason)
+
+    def record_invoiced(self, invoice_number: str, customer_id: str,
+                        charge_numbers: list[int], meta: EventMeta) -> None:
+        """Receivable charges went on an invoice (accounts receivable checked them)."""
+        for n in charge_numbers:
+            c = next((c for c in self.charges if c.number == n), None)
+            if c is None:
+                raise NotFound("charge_not_found", f"no charge {n} on this shipment")
+            if c.voided or c.invoice_number is not None:
+                raise InvalidTransition("charge_already_invoiced" if c.invoice_number
+                                        else "charge_voided", f"charge {n} cannot be invoiced")
+        self.trigger_event(ev.ChargesInvoiced, meta=meta, invoice_number=invoice_number,
+                           customer_id=customer_id, charge_numbers=charge_numbers)
+
+    def release_invoiced(self, invoice_number: str, credit_note_number: str,
+                         charge_numbers: list[int], meta: EventMeta) -> None:
+        """A credit note took these charges off their invoice."""
+        if not charge_numbers:
+            return
+        self.trigger_event(ev.ChargesReleased, meta=meta, invoice_number=invoice_number,
+                           credit_note_number=credit_note_number,
+                           charge_numbers=charge_numbers)
 
 
 def check_charge(line: ChargeLine) -> None:

@@ -258,6 +258,33 @@ class ChargeVoided(ShipmentEvent):
                      if c.number == self.number else c for c in s.charges]
 
 
+class ChargesInvoiced(ShipmentEvent):
+    """Receivable charges went on a customer's invoice (saved with the invoice itself)."""
+
+    invoice_number: str
+    customer_id: str
+    charge_numbers: list[int]
+
+    def apply(self, s: Shipment) -> None:
+        numbers = set(self.charge_numbers)
+        s.charges = [c.model_copy(update={"invoice_number": self.invoice_number})
+                     if c.number in numbers else c for c in s.charges]
+
+
+class ChargesReleased(ShipmentEvent):
+    """A credit note took charges off their invoice: they may be adjusted, voided or billed
+    again (saved with the credit note)."""
+
+    invoice_number: str
+    credit_note_number: str
+    charge_numbers: list[int]
+
+    def apply(self, s: Shipment) -> None:
+        numbers = set(self.charge_numbers)
+        s.charges = [c.model_copy(update={"invoice_number": None})
+                     if c.number in numbers else c for c in s.charges]
+
+
 class BlDraftApproved(ShipmentEvent):
     # v2 added the fingerprint of the approved document. A v1 approval has none, so it reads
     # as an approval of no particular document: the B/L must be approved again to issue.

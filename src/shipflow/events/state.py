@@ -88,6 +88,7 @@ class Charge(ValueObject):
     amendment_number: int | None = None
     voided: bool = False
     void_reason: str | None = None
+    invoice_number: str | None = None  # on an invoice (ChargesInvoiced) until credited
 
 
 class RaisedException(ValueObject):

@@ -14,6 +14,8 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
+from shipflow.accounts import values as account_values
+from shipflow.accounts.pmap import PMapAsDict
 from shipflow.events import booking, charges, documents, errors, state, tracking, values
 
 
@@ -83,9 +85,9 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def domain_types() -> tuple[list[type[BaseModel]], list[type[Enum]]]:
-    modules = (values, booking, charges, documents, errors, state, tracking)
+    modules = (values, booking, charges, documents, errors, state, tracking, account_values)
     models = [c for c in _subclasses(values.ValueObject)
-              if c.__module__.startswith("shipflow.events.")]
+              if c.__module__.startswith(("shipflow.events.", "shipflow.accounts."))]
     enums = [obj for m in modules for obj in vars(m).values()
              if isinstance(obj, type) and issubclass(obj, Enum) and obj.__module__ == m.__name__]
     return models, enums
@@ -98,6 +100,7 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     if duplicated:  # a stored name must identify one type forever
         raise RuntimeError(f"value types share a stored name: {duplicated}")
     transcoder.register(DateAsISO())
+    transcoder.register(PMapAsDict())
     transcoder.register(FrozenSetAsList())
     for cls in models:
         transcoder.register(ModelTranscoding(cls))

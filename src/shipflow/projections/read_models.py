@@ -19,13 +19,15 @@ from shipflow.store import Shipflow
 
 
 def default_projections(settings: Settings) -> list[Projection[Any]]:
+    from shipflow.accounts.projection import StatementProjection
     from shipflow.projections.bl_draft import BlDraftProjection
     from shipflow.projections.search import SearchProjection
     from shipflow.sla.config import load_sla_config
     from shipflow.sla.timers import SlaProjection
 
     config = load_sla_config(settings)
-    return [SearchProjection(config), BlDraftProjection(), SlaProjection(config)]
+    return [SearchProjection(config), BlDraftProjection(), SlaProjection(config),
+            StatementProjection()]
 
 
 @dataclass(frozen=True)

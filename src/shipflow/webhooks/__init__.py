@@ -1,0 +1,2 @@
+"""Webhooks: signed, retried, ordered, replayable deliveries of lifecycle events
+(docs/webhooks.md)."""

@@ -1,0 +1,125 @@
+"""Idempotency-Key on commands, on both databases: a retry returns the first response and
+writes nothing; another request under the same key is refused; concurrent same-key requests
+commit once; keys are per owner and expire."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories import order_data
+from shipflow.api.app import create_app
+
+CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
+OFR = {"direction": "RECEIVABLE", "code": "OFR", "quantity": "1", "counterparty": "CUST-ACME",
+       "unit_price": {"amount": "1850.00", "currency": "USD"}}
+
+
+def app_client(settings, **overrides):
+    return TestClient(create_app(settings.model_copy(update={"run_workers": False,
+                                                            **overrides})))
+
+
+@pytest.fixture
+def client(migrated):
+    with app_client(migrated) as c:
+        yield c
+
+
+def events(client, sid):
+    return client.get(f"/shipments/{sid}/events").json()
+
+
+def booked(client):
+    return client.post("/shipments", json=order_data(), headers=CS).json()["shipment_id"]
+
+
+def test_a_retried_command_returns_the_first_response_and_writes_nothing(client):
+    sid = booked(client)
+    headers = {**CS, "Idempotency-Key": "charge-ofr-1"}
+    first = client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
+    again = client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["x-position"] == first.headers["x-position"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 1
+
+
+def test_a_retried_booking_creates_one_shipment(client):
+    headers = {**CS, "Idempotency-Key": "tms-order-778"}
+    first = client.post("/shipments", json=order_data(), headers=headers)
+    again = client.post("/shipments", json=order_data(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["shipment_id"] == first.json()["shipment_id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert client.app.state.service.store.recorder.max_notification_id() == 2  # + its record
+
+
+def test_the_same_key_with_another_request_is_refused(client):
+    sid = booked(client)
+    headers = {**CS, "Idempotency-Key": "k1"}
+    assert client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers).status_code == 200
+    other = client.post(f"/shipments/{sid}/charges", json={**OFR, "quantity": "2"},
+                        headers=headers)
+    assert other.status_code == 409
+    assert other.json()["type"] == "urn:shipflow:problem:idempotency_key_reused"
+    assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 1
+
+
+def test_keys_belong_to_their_owner(client):
+    sid = booked(client)
+    for actor in ("cs.wang", "cs.liu"):
+        r = client.post(f"/shipments/{sid}/charges", json=OFR,
+                        headers={"X-Actor": actor, "X-Role": "cs", "Idempotency-Key": "same"})
+        assert "idempotent-replayed" not in r.headers
+    assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 2
+
+
+def test_a_refused_command_stores_nothing_under_its_key(client):
+    sid = booked(client)
+    headers = {**CS, "Idempotency-Key": "fix-and-retry"}
+    bad = client.post(f"/shipments/{sid}/charges", json={**OFR, "code": "STORAGE"},
+                      headers=headers)
+    assert bad.status_code == 422  # extra cost without a reason
+    fixed = client.post(f"/shipments/{sid}/charges",
+                        json={**OFR, "code": "STORAGE", "reason": "held 3 days"},
+                        headers=headers)
+    assert fixed.status_code == 200
+
+
+def test_concurrent_requests_with_one_key_commit_once(client):
+    sid = booked(client)
+    headers = {**CS, "Idempotency-Key": "burst"}
+    barrier, answers = threading.Barrier(4), []
+
+    def post():
+        barrier.wait()
+        answers.append(client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {r.status_code for r in answers} == {200}
+    assert len({r.json()["version"] for r in answers}) == 1
+    assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 1
+
+
+def test_an_expired_key_can_be_used_again(migrated):
+    with app_client(migrated, idempotency_ttl_s=0.5) as client:
+        sid = booked(client)
+        headers = {**CS, "Idempotency-Key": "short-lived"}
+        client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
+        time.sleep(0.6)
+        again = client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
+        assert "idempotent-replayed" not in again.headers
+        assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 2
+        replay = client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert replay.json() == again.json()

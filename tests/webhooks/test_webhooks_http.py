@@ -1,0 +1,175 @@
+"""The webhook API and workers end to end: a real ``shipflow serve`` subprocess (its own
+dispatcher and sender threads, real time) delivering to a real receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from factories import order_data
+from webhook_receiver import Receiver, free_port
+
+pytestmark = pytest.mark.e2e
+PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ADMIN = {"X-Actor": "it.admin", "X-Role": "admin"}
+CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
+    workdir = tmp_path_factory.mktemp(f"wh-{request.param}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPFLOW_")}
+    env.update(SHIPFLOW_WEBHOOK_ALLOWED_NETWORKS='["127.0.0.0/8"]',
+               SHIPFLOW_WEBHOOK_RETRY_SCHEDULE_S="[0, 0.5, 1]", SHIPFLOW_WEBHOOK_RETRY_JITTER="0",
+               SHIPFLOW_SLA_TICK_SECONDS="0")
+    schema = None
+    if request.param == "postgres":
+        try:
+            psycopg.connect(PG_URL, connect_timeout=3).close()
+        except psycopg.OperationalError:
+            if IN_CI:
+                pytest.fail(f"PostgreSQL at {PG_URL} is unreachable, and CI requires it")
+            pytest.skip(f"PostgreSQL at {PG_URL} is unreachable")
+        schema = f"wh_{uuid.uuid4().hex[:12]}"
+        env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema)
+    else:
+        env["SHIPFLOW_DATABASE_URL"] = f"sqlite:///{workdir}/shipflow.db"
+    port = free_port()
+    log = (workdir / "server.log").open("wb")
+    cmd = [str(Path(sys.executable).with_name("shipflow")), "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=15) as client:
+            yield client
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+        if schema:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(schema)))
+
+
+def _wait(check, timeout_s: float = 10.0):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_subscribe_deliver_retry_inspect_replay(api, receiver):
+    path = f"/e2e-{uuid.uuid4().hex[:6]}"
+    assert api.post("/webhooks/subscriptions", headers=CS, json={
+        "url": receiver.url(path), "event_types": ["*"]}).status_code == 403
+    refused = api.post("/webhooks/subscriptions", headers=ADMIN, json={
+        "url": "http://10.0.0.7/hook", "event_types": ["shipment.*"]})
+    assert refused.status_code == 422 and "webhook_url_not_public" in refused.text
+    unknown = api.post("/webhooks/subscriptions", headers=ADMIN, json={
+        "url": receiver.url(path), "event_types": ["shipment.teleported"]})
+    assert unknown.status_code == 422 and "event_type_unknown" in unknown.text
+
+    r = api.post("/webhooks/subscriptions", headers=ADMIN, json={
+        "url": receiver.url(path), "description": "TMS", "customer_id": "CUST-ACME",
+        "event_types": ["shipment.booking_requested", "shipment.booking_reviewed"]})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert sub["secret"].startswith("whsec_") and sub["enabled"]
+    receiver.secrets[path] = [sub["secret"]]
+    assert "secret" not in api.get(f"/webhooks/subscriptions/{sub['id']}",
+                                   headers=ADMIN).json()
+    listed = api.get("/webhooks/subscriptions", headers=ADMIN,
+                     params={"min_position": sub["position"]}).json()
+    assert sub["id"] in [s["id"] for s in listed]
+
+    receiver.script(path, 500)  # the first POST fails, the retry 0.5 s later succeeds
+    booked = api.post("/shipments", json=order_data(), headers=CS)
+    assert booked.status_code == 201, booked.text
+    sid = booked.json()["shipment_id"]
+    got = _wait(lambda: receiver.on(path) if len(receiver.on(path)) >= 2 else None)
+    assert got[0].webhook_id == got[1].webhook_id
+    assert got[1].json["type"] == "shipment.booking_requested"
+    assert got[1].json["shipment_id"] == sid and receiver.unverified == []
+
+    deliveries = api.get(f"/webhooks/subscriptions/{sub['id']}/deliveries",
+                         headers=ADMIN).json()
+    [d] = deliveries
+
+    def succeeded() -> dict | None:
+        x = api.get(f"/webhooks/deliveries/{d['id']}", headers=ADMIN).json()
+        return x if x["status"] == "succeeded" else None
+
+    detail = _wait(succeeded)
+    assert [a["status_code"] for a in detail["attempt_log"]] == [500, 200]
+    assert detail["attempt_log"][1]["response_excerpt"] == "ok"
+    assert detail["payload"]["id"] == detail["message_id"] == got[0].webhook_id
+
+    assert api.post(f"/webhooks/deliveries/{d['id']}/retry", headers=ADMIN).status_code == 200
+    _wait(lambda: len(receiver.on(path)) >= 3)
+    replay = api.post(f"/webhooks/subscriptions/{sub['id']}/replay", headers=ADMIN,
+                      params={"from": "1"}).json()
+    assert replay["deliveries"] == 1
+    _wait(lambda: len(receiver.on(path)) >= 4)
+    assert {r.webhook_id for r in receiver.on(path)} == {got[0].webhook_id}
+    bad = api.post(f"/webhooks/subscriptions/{sub['id']}/replay", headers=ADMIN,
+                   params={"from": "yesterday"})
+    assert bad.status_code == 422
+
+    rotated = api.post(f"/webhooks/subscriptions/{sub['id']}/secret/rotate", headers=ADMIN,
+                       params={"grace_s": 600}).json()
+    receiver.secrets[path] = [sub["secret"], rotated["secret"]]
+    api.post(f"/shipments/{sid}/review", json={}, headers=CS)
+    review = _wait(lambda: [r for r in receiver.on(path)
+                            if r.json["type"] == "shipment.booking_reviewed"])
+    assert len(review[0].headers["webhook-signature"].split()) == 2
+    assert receiver.unverified == []
+    secrets = api.get(f"/webhooks/subscriptions/{sub['id']}", headers=ADMIN).json()["secrets"]
+    assert [s["expires_at"] is None for s in secrets] == [False, True]
+
+    patched = api.patch(f"/webhooks/subscriptions/{sub['id']}", headers=ADMIN,
+                        json={"enabled": False, "description": "paused"}).json()
+    assert (patched["enabled"], patched["description"]) == (False, "paused")
+    assert api.delete(f"/webhooks/subscriptions/{sub['id']}", headers=ADMIN).status_code == 204
+    assert api.get(f"/webhooks/subscriptions/{sub['id']}", headers=ADMIN).status_code == 404
+
+
+def test_event_type_catalogue_has_an_example_for_each_type(api):
+    types = api.get("/webhooks/event-types").json()
+    names = {t["type"] for t in types}
+    assert {"shipment.booking_confirmed", "shipment.amended", "shipment.eta_changed",
+            "shipment.rolled_over", "shipment.milestone_recorded", "shipment.exception_raised",
+            "shipment.bl_draft_changed", "sla.breached"} <= names
+    for t in types:
+        assert t["example"]["type"] == t["type"]
+        assert json.dumps(t["example"])  # plain JSON
