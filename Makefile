@@ -17,6 +17,7 @@ install: $(STAMP)
 ## Install, prepare the database and serve the API on http://127.0.0.1:8000 (SQLite in ./var/)
 run: $(STAMP)
 	$(BIN)/shipflow db upgrade
+	$(BIN)/shipflow keys dev
 	$(BIN)/shipflow serve
 
 ## Install and run the whole suite (PostgreSQL tests run when a server is reachable;

@@ -91,3 +91,4 @@ def migrated(settings) -> Settings:
     ShipmentService.from_settings(settings).close()  # creates the PostgreSQL schema
     upgrade(settings)
     return settings
+

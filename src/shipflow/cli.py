@@ -40,7 +40,8 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
 
 @app.command()
 def worker() -> None:
-    """Run the projection runner and the SLA ticker alone (no API), until interrupted."""
+    """Run the projection runner, the SLA ticker and the webhook dispatcher and sender alone
+    (no API), until interrupted."""
     from shipflow.application import ShipmentService
     from shipflow.projections.read_models import ReadModels
     from shipflow.workers import Workers
@@ -140,6 +141,28 @@ def keys_create(
     console.print(f"key {info.key_id} for {info.owner} ({info.role}"
                   f"{', ' + info.customer_id if info.customer_id else ''}):")
     print(key)
+
+
+@keys.command("dev")
+def keys_dev() -> None:
+    """For the embedded SQLite database only: an admin key for trying shipflow out, created
+    once and kept in var/dev-api-key beside the database (`make run` prints it)."""
+    settings = Settings()
+    if settings.is_postgres:
+        raise typer.BadParameter("dev keys are for the embedded SQLite database; on "
+                                 "PostgreSQL use `shipflow keys create`")
+    path = settings.sqlite_path.with_name("dev-api-key")
+    store = _keys()
+    key = path.read_text().strip() if path.exists() else ""
+    if not key or store.authenticate(key) is None:
+        key, _ = store.create("dev-admin", "admin", "shipflow keys dev",
+                              description="local trial key (make run)")
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+    console.print(f"API key for this local database (admin; kept in {path}):")
+    print(key)
+    console.print("  try: curl -H 'Authorization: Bearer <key>' "
+                  "http://127.0.0.1:8000/shipments")
 
 
 @keys.command("list")

@@ -24,6 +24,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from keys import DEFAULT_IDENTITY, server_keys, use_keys
+
 PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STARTUP_SECONDS = 30
@@ -139,6 +141,9 @@ def _never_a_500(response: httpx.Response) -> None:
 
 @pytest.fixture(scope="module")
 def client(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=15,
+    keys = server_keys(server.env)
+    with httpx.Client(base_url=server.base_url, timeout=15, headers=DEFAULT_IDENTITY,
                       event_hooks={"response": [_never_a_500]}) as c:
+        use_keys(c, keys)
         yield c
+    keys.engine.dispose()

@@ -4,8 +4,8 @@ methods are allowed."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
+from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
@@ -13,7 +13,7 @@ CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
 
 @pytest.fixture
 def client(migrated):
-    with TestClient(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
+    with keyed_client(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
         yield c
 
 

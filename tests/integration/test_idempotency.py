@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 
 from factories import order_data
+from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
@@ -19,7 +19,7 @@ OFR = {"direction": "RECEIVABLE", "code": "OFR", "quantity": "1", "counterparty"
 
 
 def app_client(settings, **overrides):
-    return TestClient(create_app(settings.model_copy(update={"run_workers": False,
+    return keyed_client(create_app(settings.model_copy(update={"run_workers": False,
                                                             **overrides})))
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from factories import NOW, confirmation_data, order_data, si_data
+from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
@@ -18,7 +18,7 @@ FEED = {"X-Actor": "maersk-feed", "X-Role": "integration", "X-Source": "carrier_
 
 @pytest.fixture
 def client(migrated):
-    with TestClient(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
+    with keyed_client(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
         yield c
 
 
@@ -147,5 +147,5 @@ def test_csv_rows_are_ingested_like_carrier_events(client):
 
 def test_feeds_need_a_feed_role(client):
     r = client.post("/integrations/dcsa/tnt/events", json=[],
-                    headers={"X-Actor": "acme", "X-Role": "customer"})
-    assert (r.status_code, r.json()["type"]) == (403, "urn:shipflow:problem:feed_role_required")
+                    headers={"X-Actor": "acme", "X-Role": "customer", "X-Customer": "CUST-ACME"})
+    assert (r.status_code, r.json()["type"]) == (403, "urn:shipflow:problem:role_forbidden")

@@ -3,9 +3,8 @@ test: a read that asks for a position the view has not reached waits, then says 
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
 from factories import order_data
+from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
@@ -13,7 +12,7 @@ CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
 
 def test_a_view_behind_the_position_asked_for_is_503_then_200(migrated):
     settings = migrated.model_copy(update={"run_workers": False})
-    with TestClient(create_app(settings)) as client:
+    with keyed_client(create_app(settings)) as client:
         position = client.post("/shipments", json=order_data(), headers=CS).json()["position"]
         behind = client.get("/shipments", params={"min_position": position, "wait_s": 0.1})
         assert behind.status_code == 503

@@ -9,10 +9,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from factories import NOW, confirmation_data, meta, order_data, si_data
+from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
@@ -23,7 +23,7 @@ DRAYAGE = {"method": "DRAYAGE", "pickup_address": "88 Century Ave", "contact": "
 
 @pytest.fixture
 def client(migrated):
-    with TestClient(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
+    with keyed_client(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
         yield c
 
 

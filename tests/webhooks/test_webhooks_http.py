@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from factories import order_data
+from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from webhook_receiver import Receiver, free_port
 
 pytestmark = pytest.mark.e2e
@@ -67,8 +68,11 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=15) as client:
+        keys = server_keys(env)
+        with httpx.Client(base_url=base, timeout=15, headers=DEFAULT_IDENTITY) as client:
+            use_keys(client, keys)
             yield client
+        keys.engine.dispose()
     finally:
         proc.terminate()
         proc.wait(15)

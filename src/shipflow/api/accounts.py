@@ -19,8 +19,10 @@ from shipflow.accounts.statement import Statement
 from shipflow.accounts.tables import ACCOUNT_TABLES
 from shipflow.accounts.values import AccountTerms
 from shipflow.api import account_schemas as b
+from shipflow.api.auth import MONEY, Caller, require_visible
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import ExpectedVersion, Meta
+from shipflow.api.errors import refuse
 from shipflow.api.reads import event_record
 from shipflow.api.schemas import EventRecord
 from shipflow.api.views import ReadSide, consistent
@@ -29,7 +31,25 @@ from shipflow.events.errors import NotFound
 from shipflow.events.values import Money
 from shipflow.projections.base import fold
 
-router = APIRouter(prefix="/accounts", tags=["accounts receivable"], responses=ERRORS)
+
+def account_access(request: Request, caller: Caller) -> None:
+    """Staff change accounts within their roles (the domain asks finance for payments, credit
+    notes and holds); a customer key may only read its own account."""
+    if not caller.is_customer:
+        if request.method != "GET" and caller.role not in MONEY:
+            raise refuse(403, "role_forbidden", "Not permitted",
+                         f"role {caller.role} may not change accounts")
+        return
+    customer_id = request.path_params.get("customer_id")
+    if request.method != "GET" or customer_id is None:
+        raise refuse(403, "role_forbidden", "Not permitted", "a customer key reads its own "
+                     "account and statements only")
+    require_visible(caller, customer_id, "account_not_found",
+                    f"no account for customer {customer_id}")
+
+
+router = APIRouter(prefix="/accounts", tags=["accounts receivable"], responses=ERRORS,
+                   dependencies=[Depends(account_access)])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from shipflow import __version__
 from shipflow.api import accounts as accounts_api
-from shipflow.api import commands, documents, errors, integrations, reads, reports, sla, views
+from shipflow.api import (
+    admin,
+    commands,
+    documents,
+    errors,
+    integrations,
+    reads,
+    reports,
+    sla,
+    views,
+)
 from shipflow.api import webhooks as webhooks_api
+from shipflow.api.auth import authenticate
 from shipflow.application import ShipmentService
+from shipflow.auth.keys import KeyStore
 from shipflow.config import Settings
 from shipflow.migrations import upgrade
 from shipflow.projections.read_models import ReadModels
@@ -22,10 +34,12 @@ Every booking, amendment (委托更改), milestone, rollover, charge and B/L ste
 is recorded as an immutable event; the state, its history and its past are read back from
 those events.
 
-**Who is acting**: send `X-Actor` (e.g. `cs.wang`) and `X-Role` (`cs`, `manager`, `sales`,
-`finance`, `tracking`, `integration`, `admin`, `customer`) on every command. Optional:
-`X-Source` (`api`, `tms`, `carrier_feed`), `X-Occurred-At` (when it happened, if not now),
-`X-Correlation-Id`, `X-External-Id`.
+**Authentication**: every request but `/health` carries an API key, `Authorization: Bearer
+sfk_…` (or `X-API-Key`); create one with `shipflow keys create`. The key's owner is the
+actor of what it records and its role decides what it may do; a `customer` key sees only its
+own customer's data. Optional on commands: `X-Source` (`api`, `tms`, `carrier_feed`),
+`X-Occurred-At` (when it happened, if not now), `X-Correlation-Id`, `X-External-Id`, and
+`Idempotency-Key` (a retry returns the first response and writes nothing again).
 
 **Concurrency**: reads return `ETag: "<version>"`; send it back as `If-Match` to refuse a
 stale write with 412.
@@ -46,6 +60,7 @@ def create_app(settings: Settings | None = None,
         if settings.migrate_on_start:
             upgrade(settings)
         rm = app.state.read_models = ReadModels(settings, svc.store)
+        app.state.keys = KeyStore(rm.engine)
         workers = Workers(settings, svc, rm)
         if settings.run_workers:
             workers.start()
@@ -58,6 +73,7 @@ def create_app(settings: Settings | None = None,
                 svc.close()
 
     app = FastAPI(title="shipflow", version=__version__, description=DESCRIPTION,
+                  dependencies=[Depends(authenticate)],
                   lifespan=lifespan)
     errors.install(app)
     app.include_router(commands.router)
@@ -69,6 +85,7 @@ def create_app(settings: Settings | None = None,
     app.include_router(accounts_api.router)
     app.include_router(integrations.router)
     app.include_router(reports.router)
+    app.include_router(admin.router)
 
     @app.get("/health", tags=["service"], summary="Liveness")
     def health() -> dict[str, str]:

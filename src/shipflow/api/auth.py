@@ -89,3 +89,11 @@ def scope_customer(caller: Principal, customer_id: str | None) -> str | None:
 def visible(caller: Principal, customer_id: str | None) -> bool:
     """May the caller see data of this customer?"""
     return not caller.is_customer or caller.customer_id == customer_id
+
+
+def require_visible(caller: Principal, customer_id: str | None, rule: str, detail: str) -> None:
+    """404 (not 403) for another customer's data: a customer key learns nothing of it."""
+    if not visible(caller, customer_id):
+        from shipflow.events.errors import NotFound
+
+        raise NotFound(rule, detail)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from shipflow.api import examples as ex
 from shipflow.api import schemas as b
+from shipflow.api.auth import FEEDS, MONEY, OPS, TRACKING, allow
 from shipflow.api.deps import ExpectedVersion, Meta, Service
 from shipflow.api.errors import Problem
 from shipflow.api.idempotency import idempotent
@@ -47,7 +48,8 @@ def _result(recorded: Recorded, response: Response) -> b.CommandResult:
                            result=recorded.result)
 
 
-@router.post("", status_code=201, response_model=b.CommandResult,
+@router.post("", status_code=201,
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Booking requested (from the sales hand-over)")
 def request_booking(order: BookingOrderBody, svc: Service, meta: Meta,
                     response: Response) -> b.CommandResult:
@@ -56,7 +58,8 @@ def request_booking(order: BookingOrderBody, svc: Service, meta: Meta,
     return _result(recorded, response)
 
 
-@router.post("/{shipment_id}/review", response_model=b.CommandResult,
+@router.post("/{shipment_id}/review",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Review the booking order against the rules")
 def review(shipment_id: UUID, body: ReviewBody, svc: Service, meta: Meta,
            version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -67,28 +70,32 @@ def review(shipment_id: UUID, body: ReviewBody, svc: Service, meta: Meta,
     return _result(svc.review(shipment_id, confirmations, meta, version), response)
 
 
-@router.post("/{shipment_id}/confirmation", response_model=b.CommandResult,
+@router.post("/{shipment_id}/confirmation",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Booking confirmed by the carrier")
 def confirm(shipment_id: UUID, body: ConfirmationBody, svc: Service, meta: Meta,
             version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.confirm_by_carrier(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/carrier-rejection", response_model=b.CommandResult,
+@router.post("/{shipment_id}/carrier-rejection",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Booking request rejected by the carrier (REJECTED)")
 def carrier_rejection(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
                       version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.reject_by_carrier(shipment_id, body.reason, meta, version), response)
 
 
-@router.post("/{shipment_id}/carrier-decline", response_model=b.CommandResult,
+@router.post("/{shipment_id}/carrier-decline",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Confirmed booking declined by the carrier (DECLINED)")
 def carrier_decline(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.decline(shipment_id, body.reason, meta, version), response)
 
 
-@router.post("/{shipment_id}/amendments", response_model=b.CommandResult,
+@router.post("/{shipment_id}/amendments",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Amendment (委托更改) requested; result is its number")
 def request_amendment(shipment_id: UUID, body: b.AmendmentBody, svc: Service, meta: Meta,
                       version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -97,14 +104,16 @@ def request_amendment(shipment_id: UUID, body: b.AmendmentBody, svc: Service, me
         body.notify_parties, meta, version), response)
 
 
-@router.post("/{shipment_id}/amendments/{number}/approval", response_model=b.CommandResult,
+@router.post("/{shipment_id}/amendments/{number}/approval",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Amendment approved (by the booking's original CS only)")
 def approve_amendment(shipment_id: UUID, number: int, svc: Service, meta: Meta,
                       version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.approve_amendment(shipment_id, number, meta, version), response)
 
 
-@router.post("/{shipment_id}/amendments/{number}/rejection", response_model=b.CommandResult,
+@router.post("/{shipment_id}/amendments/{number}/rejection",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Amendment rejected (by the booking's original CS only)")
 def reject_amendment(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Service,
                      meta: Meta, version: ExpectedVersion,
@@ -113,7 +122,8 @@ def reject_amendment(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Se
                    response)
 
 
-@router.post("/{shipment_id}/shipping-instructions", response_model=b.CommandResult,
+@router.post("/{shipment_id}/shipping-instructions",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Shipping instructions submitted (containers, seals, VGM)")
 def shipping_instructions(shipment_id: UUID, body: SiBody, svc: Service,
                           meta: Meta, version: ExpectedVersion,
@@ -121,14 +131,16 @@ def shipping_instructions(shipment_id: UUID, body: SiBody, svc: Service,
     return _result(svc.submit_shipping_instructions(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/milestones", response_model=b.CommandResult,
+@router.post("/{shipment_id}/milestones",
+             dependencies=[allow(TRACKING)], response_model=b.CommandResult,
              summary="Milestone recorded (DCSA T&T code, PLN / EST / ACT)")
 def milestone(shipment_id: UUID, body: MilestoneBody, svc: Service, meta: Meta,
               version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.record_milestone(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/rollovers", response_model=b.CommandResult,
+@router.post("/{shipment_id}/rollovers",
+             dependencies=[allow(TRACKING)], response_model=b.CommandResult,
              summary="Cargo rolled over to another sailing")
 def rollover(shipment_id: UUID, body: RolloverBody, svc: Service, meta: Meta,
              version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -136,14 +148,16 @@ def rollover(shipment_id: UUID, body: RolloverBody, svc: Service, meta: Meta,
                                  body.new_etd, body.new_eta, body.leg, meta, version), response)
 
 
-@router.post("/{shipment_id}/exceptions", response_model=b.CommandResult,
+@router.post("/{shipment_id}/exceptions",
+             dependencies=[allow(TRACKING)], response_model=b.CommandResult,
              summary="Exception raised; result is its number")
 def raise_exception(shipment_id: UUID, body: ExceptionBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.raise_exception(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/exceptions/{number}/resolution", response_model=b.CommandResult,
+@router.post("/{shipment_id}/exceptions/{number}/resolution",
+             dependencies=[allow(TRACKING)], response_model=b.CommandResult,
              summary="Exception resolved")
 def resolve_exception(shipment_id: UUID, number: int, body: b.ResolutionBody, svc: Service,
                       meta: Meta, version: ExpectedVersion,
@@ -152,14 +166,16 @@ def resolve_exception(shipment_id: UUID, number: int, body: b.ResolutionBody, sv
                    response)
 
 
-@router.post("/{shipment_id}/notifications", response_model=b.CommandResult,
+@router.post("/{shipment_id}/notifications",
+             dependencies=[allow(TRACKING)], response_model=b.CommandResult,
              summary="Customer notified (booking confirmation, delay notice, status, arrival)")
 def notify_customer(shipment_id: UUID, body: NoticeBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.notify_customer(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/charges", response_model=b.CommandResult,
+@router.post("/{shipment_id}/charges",
+             dependencies=[allow(MONEY)], response_model=b.CommandResult,
              summary="Charge line added; result is its number")
 def add_charge(shipment_id: UUID, body: ChargeBody, svc: Service, meta: Meta,
                version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -168,21 +184,24 @@ def add_charge(shipment_id: UUID, body: ChargeBody, svc: Service, meta: Meta,
                    response)
 
 
-@router.post("/{shipment_id}/charges/{number}/adjustment", response_model=b.CommandResult,
+@router.post("/{shipment_id}/charges/{number}/adjustment",
+             dependencies=[allow(MONEY)], response_model=b.CommandResult,
              summary="Charge line adjusted (quantity and/or unit price)")
 def adjust_charge(shipment_id: UUID, number: int, body: ChargeChangeBody, svc: Service,
                   meta: Meta, version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.adjust_charge(shipment_id, number, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/charges/{number}/void", response_model=b.CommandResult,
+@router.post("/{shipment_id}/charges/{number}/void",
+             dependencies=[allow(MONEY)], response_model=b.CommandResult,
              summary="Charge line voided")
 def void_charge(shipment_id: UUID, number: int, body: b.ReasonBody, svc: Service, meta: Meta,
                 version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.void_charge(shipment_id, number, body.reason, meta, version), response)
 
 
-@router.post("/{shipment_id}/bl/approval", response_model=b.CommandResult,
+@router.post("/{shipment_id}/bl/approval",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="B/L draft approved by the customer")
 def approve_bl(shipment_id: UUID, body: b.BlApprovalBody, svc: Service, meta: Meta,
                version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -192,7 +211,8 @@ def approve_bl(shipment_id: UUID, body: b.BlApprovalBody, svc: Service, meta: Me
                                         version), response)
 
 
-@router.post("/{shipment_id}/bl/dating-approval", response_model=b.CommandResult,
+@router.post("/{shipment_id}/bl/dating-approval",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Back-dated / post-dated / advance B/L approved (manager role)")
 def approve_bl_dating(shipment_id: UUID, body: b.DatingApprovalBody, svc: Service,
                       meta: Meta, version: ExpectedVersion,
@@ -201,14 +221,16 @@ def approve_bl_dating(shipment_id: UUID, body: b.DatingApprovalBody, svc: Servic
                                          body.reason, meta, version), response)
 
 
-@router.post("/{shipment_id}/bl/issue", response_model=b.CommandResult,
+@router.post("/{shipment_id}/bl/issue",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="B/L issued; result is its dating (NORMAL, BACK_DATED, ...)")
 def issue_bl(shipment_id: UUID, body: BlIssueBody, svc: Service, meta: Meta,
              version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.issue_bl(shipment_id, body, meta, version), response)
 
 
-@router.post("/{shipment_id}/sailing-outcome", response_model=b.CommandResult,
+@router.post("/{shipment_id}/sailing-outcome",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Cargo shipped or shut out (退载)")
 def sailing_outcome(shipment_id: UUID, body: b.SailingOutcomeBody, svc: Service, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.CommandResult:
@@ -216,14 +238,16 @@ def sailing_outcome(shipment_id: UUID, body: b.SailingOutcomeBody, svc: Service,
                                               version), response)
 
 
-@router.post("/{shipment_id}/cancellation", response_model=b.CommandResult,
+@router.post("/{shipment_id}/cancellation",
+             dependencies=[allow(FEEDS)], response_model=b.CommandResult,
              summary="Shipment cancelled")
 def cancel(shipment_id: UUID, body: b.ReasonBody, svc: Service, meta: Meta,
            version: ExpectedVersion, response: Response) -> b.CommandResult:
     return _result(svc.cancel(shipment_id, body.reason, meta, version), response)
 
 
-@router.post("/{shipment_id}/close", response_model=b.CommandResult,
+@router.post("/{shipment_id}/close",
+             dependencies=[allow(OPS)], response_model=b.CommandResult,
              summary="Job closed (COMPLETED)")
 def close(shipment_id: UUID, svc: Service, meta: Meta, version: ExpectedVersion,
           response: Response, body: Annotated[b.CloseBody | None, Body()] = None,

@@ -1,5 +1,5 @@
-"""Request context: who is acting (until API keys arrive: ``X-Actor`` / ``X-Role``), the
-event metadata headers, and ``If-Match`` for optimistic concurrency."""
+"""Request context: the event metadata of a command (who acts comes from the API key, see
+:mod:`shipflow.api.auth`) and ``If-Match`` for optimistic concurrency."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
+from shipflow.api.auth import require_visible
 from shipflow.api.errors import refuse
 from shipflow.application import ShipmentService
+from shipflow.auth.keys import Principal
 from shipflow.events.values import EventMeta, Source, UtcDatetime
 
-ROLES = frozenset({"cs", "manager", "sales", "finance", "tracking", "integration", "admin",
-                   "customer"})
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
@@ -24,8 +25,7 @@ def service(request: Request) -> ShipmentService:
 
 
 def event_meta(
-    x_actor: Annotated[str | None, Header(description="who is acting, e.g. cs.wang")] = None,
-    x_role: Annotated[str | None, Header(description=f"one of {sorted(ROLES)}")] = None,
+    request: Request,
     x_source: Annotated[Source, Header(description="where the fact comes from")] = Source.API,
     x_occurred_at: Annotated[UtcDatetime | None, Header(
         description="when it happened, if not now (ISO 8601 with offset)")] = None,
@@ -34,13 +34,9 @@ def event_meta(
     x_external_id: Annotated[str | None, Header(
         max_length=200, description="the sender's id for this fact")] = None,
 ) -> EventMeta:
-    if not x_actor or not x_actor.strip():
-        raise refuse(401, "actor_required", "Who is acting?", "send the X-Actor header",
-                     "X-Actor")
-    if x_role not in ROLES:
-        raise refuse(401, "role_required", "Which role?",
-                     f"send the X-Role header, one of {', '.join(sorted(ROLES))}", "X-Role")
-    return EventMeta(actor=x_actor.strip(), role=x_role, source=x_source,
+    """The metadata of what this request records: the API key's owner and role act."""
+    caller = request.state.principal
+    return EventMeta(actor=caller.owner, role=caller.role, source=x_source,
                      occurred_at=x_occurred_at or datetime.now(UTC),
                      correlation_id=x_correlation_id or str(uuid.uuid4()),
                      causation_id=x_causation_id, external_id=x_external_id)
@@ -61,3 +57,17 @@ def expected_version(
 Service = Annotated[ShipmentService, Depends(service)]
 Meta = Annotated[EventMeta, Depends(event_meta)]
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+def own_shipment(svc: ShipmentService, caller: Principal, shipment_id: UUID) -> None:
+    """A customer key may see the shipment (else 404 shipment_not_found); staff may."""
+    if not caller.is_customer:
+        return
+    shipment = svc.get(shipment_id)
+    require_visible(caller, shipment.order.customer_id, "shipment_not_found",
+                    f"no shipment {shipment_id}")
+
+
+def visible_shipment(shipment_id: UUID, request: Request) -> None:
+    """A route dependency: the ``{shipment_id}`` in the path is the caller's to see."""
+    own_shipment(request.app.state.service, request.state.principal, shipment_id)

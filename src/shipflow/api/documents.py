@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from shipflow.api.commands import ERRORS
-from shipflow.api.deps import Service
+from shipflow.api.deps import Service, visible_shipment
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
 from shipflow.application import ShipmentService
@@ -18,7 +18,7 @@ from shipflow.events.values import UtcDatetime
 from shipflow.projections import bl_draft
 
 router = APIRouter(prefix="/shipments/{shipment_id}/bl-draft", tags=["B/L drafts"],
-                   responses=ERRORS)
+                   responses=ERRORS, dependencies=[Depends(visible_shipment)])
 
 
 class BlDraftOut(BaseModel):

@@ -110,9 +110,10 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     rule = {404: "route_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     if isinstance(exc.detail, dict):  # raised by our own dependencies and routes
         d = exc.detail
-        return problem(exc.status_code, d["rule"], d["title"], d["detail"], request,
-                       [{"rule": d["rule"], "field": d.get("field"), "detail": d["detail"]}])
-    response = problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
+        response = problem(exc.status_code, d["rule"], d["title"], d["detail"], request, [
+            {"rule": d["rule"], "field": d.get("field"), "detail": d["detail"]}])
+    else:
+        response = problem(exc.status_code, rule, str(exc.detail), str(exc.detail), request)
     response.headers.update(exc.headers or {})
     if exc.status_code == 405:
         response.headers["Allow"] = ", ".join(_allowed_methods(request))

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from shipflow.api.auth import TRACKING, allow
 from shipflow.api.commands import ERRORS
-from shipflow.api.deps import Meta, Service
+from shipflow.api.deps import Service, event_meta
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide
 from shipflow.application import ShipmentService
@@ -19,10 +20,8 @@ from shipflow.integrations.csv_milestones import CsvError, read_csv
 from shipflow.integrations.ingest import MAX_BATCH, MilestoneIngest
 from shipflow.projections.read_models import ReadModels
 
-router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS)
-
-FEED_ROLES = frozenset({"integration", "admin", "cs", "tracking"})
-
+router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS,
+                   dependencies=[allow(TRACKING)])
 
 class EventOutcome(BaseModel):
     index: int
@@ -37,14 +36,7 @@ class IngestResult(BaseModel):
     results: list[EventOutcome]
 
 
-def feed_meta(meta: Meta) -> Any:
-    if meta.role not in FEED_ROLES:
-        raise refuse(403, "feed_role_required", "Not permitted",
-                     f"feeds are sent with role {', '.join(sorted(FEED_ROLES))}")
-    return meta
-
-
-FeedMeta = Annotated[Any, Depends(feed_meta)]
+FeedMeta = Annotated[Any, Depends(event_meta)]
 
 
 def _ingest(svc: ShipmentService, rm: ReadModels, events: list[Any], meta: Any) -> IngestResult:

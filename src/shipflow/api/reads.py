@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic_core import to_jsonable_python
 
+from shipflow.api.auth import Caller, require_visible
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Service
 from shipflow.api.errors import refuse
@@ -48,7 +49,7 @@ def event_record(event: Any) -> EventRecord:
 @router.get("/{shipment_id}", response_model=ShipmentView,
             summary="The shipment now, or as it was at a time or version")
 def get_shipment(
-    shipment_id: UUID, svc: Service, response: Response,
+    shipment_id: UUID, svc: Service, response: Response, caller: Caller,
     as_of: Annotated[UtcDatetime | None, Query(
         description="state as recorded at this moment (ISO 8601 with offset)")] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1,
@@ -59,6 +60,8 @@ def get_shipment(
                      "ask for as_of or version, not both")
     shipment = (svc.get_as_of(shipment_id, as_of) if as_of is not None
                 else svc.get(shipment_id, version=version))
+    require_visible(caller, shipment.order.customer_id, "shipment_not_found",
+                    f"no shipment {shipment_id}")
     if version is not None and shipment.version != version:
         raise refuse(404, "version_not_found", "No such version",
                      f"the shipment has {shipment.version} versions")
@@ -68,5 +71,8 @@ def get_shipment(
 
 @router.get("/{shipment_id}/events", response_model=list[EventRecord],
             summary="The full audit history of a shipment")
-def get_events(shipment_id: UUID, svc: Service) -> list[EventRecord]:
-    return [event_record(e) for e in svc.history(shipment_id)]
+def get_events(shipment_id: UUID, svc: Service, caller: Caller) -> list[EventRecord]:
+    history = svc.history(shipment_id)
+    require_visible(caller, history[0].order.customer_id, "shipment_not_found",
+                    f"no shipment {shipment_id}")
+    return [event_record(e) for e in history]

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
+from shipflow.api.auth import STAFF, Caller, allow, require_visible
 from shipflow.api.commands import ERRORS
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
@@ -33,7 +34,9 @@ def _xlsx(body: bytes, name: str) -> Response:
 @router.get("/status.xlsx", response_class=Response, responses=FILE,
             summary="Customer status report: one row per active shipment",
             dependencies=[consistent("shipments", "sla")])
-def status_report(rm: ReadSide, customer: Annotated[str, Query(min_length=1)]) -> Response:
+def status_report(rm: ReadSide, caller: Caller,
+                  customer: Annotated[str, Query(min_length=1)]) -> Response:
+    require_visible(caller, customer, "customer_not_found", f"no customer {customer}")
     with rm.engine.connect() as conn:
         rows = active_shipments(conn, rm.tables("shipments"), rm.tables("sla"), customer)
     now = datetime.now(UTC)
@@ -71,7 +74,7 @@ Range = Annotated[UtcDatetime | None, Query(description="default: the last 30 da
 
 
 @router.get("/kpi", response_model=KpisOut, summary="KPIs for a date range (default 30 days)",
-            dependencies=[consistent("shipments", "sla")])
+            dependencies=[consistent("shipments", "sla"), allow(STAFF)])
 def kpi_report(rm: ReadSide, start: Annotated[Range, Query(alias="from")] = None,
                end: Annotated[Range, Query(alias="to")] = None,
                office: str | None = None) -> KpisOut:
@@ -84,7 +87,7 @@ def kpi_report(rm: ReadSide, start: Annotated[Range, Query(alias="from")] = None
 
 @router.get("/kpi.xlsx", response_class=Response, responses=FILE,
             summary="KPIs for a date range, in Excel",
-            dependencies=[consistent("shipments", "sla")])
+            dependencies=[consistent("shipments", "sla"), allow(STAFF)])
 def kpi_excel(rm: ReadSide, start: Annotated[Range, Query(alias="from")] = None,
               end: Annotated[Range, Query(alias="to")] = None,
               office: str | None = None) -> Response:

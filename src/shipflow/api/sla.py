@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from shipflow.api.auth import Caller, scope_customer
 from shipflow.api.commands import ERRORS
-from shipflow.api.deps import Service
+from shipflow.api.deps import Service, visible_shipment
 from shipflow.api.errors import refuse
 from shipflow.api.views import ReadSide, consistent
 from shipflow.events.values import UtcDatetime
@@ -43,7 +44,7 @@ def _out(t: rows.SlaTimer) -> SlaTimerOut:
 
 @router.get("/shipments/{shipment_id}/sla", response_model=list[SlaTimerOut],
             summary="A shipment's SLA timers (now, or as of a moment)",
-            dependencies=[consistent("sla")])
+            dependencies=[consistent("sla"), Depends(visible_shipment)])
 def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
                     as_of: UtcDatetime | None = None) -> list[SlaTimerOut]:
     if as_of is not None:
@@ -61,7 +62,7 @@ def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
             summary="The desk's work queue: timers by state and office, earliest due first",
             dependencies=[consistent("sla")])
 def work_queue(
-    rm: ReadSide,
+    rm: ReadSide, caller: Caller,
     state: Annotated[list[str], Query(description=f"one or more of {', '.join(STATES)}")] = [],  # noqa: B006
     office: str | None = None, kind: str | None = None, customer: str | None = None,
     cs_owner: str | None = None, due_before: UtcDatetime | None = None,
@@ -74,6 +75,7 @@ def work_queue(
     with rm.engine.connect() as conn:
         timers = rows.work_queue(conn, rm.tables("sla"), state=state or None,
                                  office=office.upper() if office else None, kind=kind,
-                                 due_before=due_before, customer_id=customer,
+                                 due_before=due_before,
+                                 customer_id=scope_customer(caller, customer),
                                  cs_owner=cs_owner, limit=limit)
     return [_out(t) for t in timers]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 
+from shipflow.api.auth import STAFF, Caller, allow, scope_customer, visible
 from shipflow.api.commands import ERRORS
 from shipflow.api.errors import refuse
 from shipflow.events.values import UtcDatetime
@@ -96,7 +97,7 @@ def _next_due(rm: ReadModels, conn: Any, ids: list[str]) -> dict[str, datetime]:
 @router.get("/shipments", response_model=ShipmentPage, summary="Search shipments",
             dependencies=[consistent("shipments")])
 def search_shipments(
-    rm: ReadSide,
+    rm: ReadSide, caller: Caller,
     status: Annotated[list[str], Query(description="one or more DCSA booking statuses")] = [],  # noqa: B006
     customer: str | None = None, cs_owner: str | None = None, office: str | None = None,
     pol: str | None = None, pod: str | None = None, carrier: str | None = None,
@@ -110,9 +111,9 @@ def search_shipments(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> ShipmentPage:
     filters = sv.SearchFilters(
-        status=status, customer_id=customer, cs_owner=cs_owner, office=office, pol=pol,
-        pod=pod, carrier=carrier, vessel=vessel, eta_from=eta_from, eta_to=eta_to,
-        has_open_exception=has_open_exception, overdue_sla=overdue_sla, q=q)
+        status=status, customer_id=scope_customer(caller, customer), cs_owner=cs_owner,
+        office=office, pol=pol, pod=pod, carrier=carrier, vessel=vessel, eta_from=eta_from,
+        eta_to=eta_to, has_open_exception=has_open_exception, overdue_sla=overdue_sla, q=q)
     try:
         cursor_ok = cursor is None or sv.decode_cursor(cursor)
     except ValueError:
@@ -131,9 +132,11 @@ def search_shipments(
 @router.get("/shipments/lookup", response_model=list[ShipmentSummary],
             summary="Find shipments by any reference (PO, booking, B/L, container)",
             dependencies=[consistent("shipments")])
-def lookup(rm: ReadSide, ref: Annotated[str, Query(min_length=2)]) -> list[ShipmentSummary]:
+def lookup(rm: ReadSide, caller: Caller,
+           ref: Annotated[str, Query(min_length=2)]) -> list[ShipmentSummary]:
     with rm.engine.connect() as conn:
-        rows = sv.lookup(conn, rm.tables("shipments"), ref)
+        rows = [r for r in sv.lookup(conn, rm.tables("shipments"), ref)
+                if visible(caller, r["customer_id"])]
         due = _next_due(rm, conn, [r["shipment_id"] for r in rows])
     return [_summary(r, due) for r in rows]
 
@@ -147,7 +150,8 @@ class ViewStatusOut(BaseModel):
 
 
 @router.get("/projections", response_model=list[ViewStatusOut], tags=["service"],
-            summary="Each view's position in the event log and its lag")
+            summary="Each view's position in the event log and its lag",
+            dependencies=[allow(STAFF)])
 def projection_status(rm: ReadSide) -> list[ViewStatusOut]:
     return [ViewStatusOut(name=s.name, active_slot=s.active_slot, position=s.position,
                           head=s.head, lag=s.lag) for s in rm.status()]

@@ -30,7 +30,7 @@ STATUSES = ("pending", "waiting", "sending", "succeeded", "dead", "cancelled")
 def manager(meta: Meta) -> EventMeta:
     if meta.role not in ROLES:
         raise refuse(403, "webhook_role_required", "Not permitted",
-                     "managing webhooks needs role admin or integration", "X-Role")
+                     "managing webhooks needs role admin or integration")
     return meta
 
 
