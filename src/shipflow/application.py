@@ -88,20 +88,8 @@ class ShipmentService:
         raise AssertionError("unreachable")
 
     def _save(self, aggregate: Any, recorded: Recorded) -> list[Any]:
-        """Save the aggregate's new events, with the idempotency record of this request
-        (if it has a key) in the same transaction."""
-        extra = idempotency.record_for(recorded)
-        try:
-            return self.store.save(aggregate, *extra)
-        except IntegrityError:
-            if extra:  # did the same key commit meanwhile? Then answer with its response.
-                try:
-                    current = self.store.repository.get(extra[0].id)
-                except AggregateNotFoundError:
-                    raise IntegrityError("the aggregate changed") from None
-                if current.version >= extra[0].version:
-                    raise idempotency.IdempotentReplay(current) from None
-            raise
+        """Save with this request's idempotency record, if it has a key."""
+        return idempotency.save(self.store, [aggregate], recorded)
 
     # --- queries ---------------------------------------------------------------------------
 

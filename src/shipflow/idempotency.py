@@ -112,3 +112,23 @@ def record_for(recorded: Any) -> list[Aggregate]:
 
 def expiry(now: datetime, ttl_s: float) -> datetime:
     return now + timedelta(seconds=ttl_s)
+
+
+def save(store: Any, aggregates: list[Aggregate], recorded: Any) -> list[Any]:
+    """Save the aggregates' new events with this request's idempotency record (if it has a
+    key) in one transaction. ``recorded`` is the command's result without its position."""
+    from eventsourcing.application import AggregateNotFoundError
+    from eventsourcing.persistence import IntegrityError
+
+    extra = record_for(recorded)
+    try:
+        return store.save(*aggregates, *extra)
+    except IntegrityError:
+        if extra:  # did the same key commit meanwhile? Then answer with its response.
+            try:
+                current = store.repository.get(extra[0].id)
+            except AggregateNotFoundError:
+                raise IntegrityError("an aggregate changed") from None
+            if current.version >= extra[0].version:
+                raise IdempotentReplay(current) from None
+        raise

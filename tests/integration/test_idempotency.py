@@ -123,3 +123,17 @@ def test_an_expired_key_can_be_used_again(migrated):
         replay = client.post(f"/shipments/{sid}/charges", json=OFR, headers=headers)
         assert replay.headers["idempotent-replayed"] == "true"
         assert replay.json() == again.json()
+
+
+def test_account_commands_take_idempotency_keys_too(client):
+    from ar_factories import terms_data
+
+    fin = {"X-Actor": "fin.lee", "X-Role": "finance", "Idempotency-Key": "open-acme"}
+    body = {"customer_id": "CUST-ACME", "terms": terms_data()}
+    first = client.post("/accounts", json=body, headers=fin)
+    again = client.post("/accounts", json=body, headers=fin)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == "/accounts/CUST-ACME"
+    history = client.get("/accounts/CUST-ACME/events", headers=fin).json()
+    assert [e["type"] for e in history] == ["AccountOpened"]

@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from shipflow import idempotency
 from shipflow.accounts.account import CustomerAccount, account_id
 from shipflow.accounts.values import (
     AccountTerms,
@@ -89,7 +90,10 @@ class AccountService:
                 return AccountRecorded(account.customer_id, account.id, account.version, 0, [],
                                        result)
             try:
-                recordings = self.store.save(account, *([shipment] if shipment else []))
+                recordings = idempotency.save(
+                    self.store, [account, *([shipment] if shipment else [])],
+                    AccountRecorded(account.customer_id, account.id, account.version, 0, names,
+                                    result))
             except IntegrityError:
                 if expected_version is not None:
                     raise AccountVersionConflict(expected_version,
@@ -138,7 +142,8 @@ class AccountService:
 
         account = CustomerAccount.open(customer_id, terms, meta)
         try:
-            recordings = self.store.save(account)
+            recordings = idempotency.save(self.store, [account], AccountRecorded(
+                account.customer_id, account.id, account.version, 0, ["AccountOpened"]))
         except IntegrityError:
             raise InvalidTransition("account_exists", f"{customer_id} has an account "
                                     "already: change its terms") from None

@@ -23,6 +23,7 @@ from shipflow.api.auth import MONEY, Caller, require_visible
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import ExpectedVersion, Meta
 from shipflow.api.errors import refuse
+from shipflow.api.idempotency import idempotent
 from shipflow.api.reads import event_record
 from shipflow.api.schemas import EventRecord
 from shipflow.api.views import ReadSide, consistent
@@ -49,7 +50,7 @@ def account_access(request: Request, caller: Caller) -> None:
 
 
 router = APIRouter(prefix="/accounts", tags=["accounts receivable"], responses=ERRORS,
-                   dependencies=[Depends(account_access)])
+                   dependencies=[Depends(account_access), Depends(idempotent)])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

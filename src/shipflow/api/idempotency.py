@@ -5,6 +5,7 @@ expire after ``SHIPFLOW_IDEMPOTENCY_TTL_S``. See :mod:`shipflow.idempotency`."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -36,13 +37,18 @@ def _request_hash(request: Request, body: bytes) -> str:
 
 
 def command_response(status: int):  # noqa: ANN201 - builds a command endpoint's response
+    """A command's response from what its service recorded (a Recorded / AccountRecorded:
+    their fields are the response body); the position is filled in on replay."""
+
     def respond(recorded: Any) -> Response:
-        body = {"shipment_id": str(recorded.shipment_id), "version": recorded.version,
-                "position": None, "events": recorded.events,
-                "result": to_jsonable_python(recorded.result)}
+        body = {f.name: to_jsonable_python(getattr(recorded, f.name))
+                for f in dataclasses.fields(recorded) if f.name != "extra"}
+        body["position"] = None
         headers = {"ETag": f'"{recorded.version}"'}
-        if status == 201:
+        if status == 201 and hasattr(recorded, "shipment_id"):
             headers["Location"] = f"/shipments/{recorded.shipment_id}"
+        elif status == 201 and hasattr(recorded, "customer_id"):
+            headers["Location"] = f"/accounts/{recorded.customer_id}"
         return Response(status, body, headers)
 
     return respond
@@ -61,7 +67,7 @@ async def idempotent(
         description="retry-safe: the same key returns the first response and writes nothing "
                     "again")] = None,
 ) -> AsyncIterator[None]:
-    if idempotency_key is None:
+    if idempotency_key is None or request.method == "GET":  # reads are safe already
         yield
         return
     svc = request.app.state.service
