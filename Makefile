@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench demo migrate clean
+.PHONY: install run test lint bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m shipflow.bench
 	$(BIN)/python -m shipflow.bench_views
+	$(BIN)/python -m shipflow.bench_ingest
 	$(BIN)/python -m shipflow.bench_webhooks
 	$(BIN)/python -m shipflow.bench_accounts
 

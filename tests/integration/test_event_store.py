@@ -416,3 +416,42 @@ def test_stored_events_are_never_updated(service, settings):
     assert len(after) == 9
     assert after[:4] == before  # same positions, topics and bytes
     assert service.get(sid, version=4).order.pod == "USLAX"
+
+
+def test_v1_bl_draft_approval_reads_as_approving_no_particular_document(service):
+    """BlDraftApproved v1 had no fingerprint of the approved document: read back it is an
+    approval of no particular document, so the B/L must be approved again before issue."""
+    from shipflow.events.errors import InvalidTransition
+    from shipflow.events.shipment_events import BlDraftApproved
+
+    assert BlDraftApproved.class_version == 2
+    sid = service.request_booking(order(), meta()).shipment_id
+    service.review(sid, [], meta())
+    service.confirm_by_carrier(sid, confirmation(), meta())
+    service.submit_shipping_instructions(sid, shipping_instructions(), meta())
+    version = service.get(sid).version
+    v1 = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": datetime.now(UTC).isoformat()},
+        "meta": {"_type_": "EventMeta", "_data_": {
+            "actor": "cs.wang", "role": "cs", "source": {"_type_": "Source", "_data_": "api"},
+            "occurred_at": {"_type_": "datetime_iso", "_data_": "2026-11-20T09:00:00+00:00"},
+            "correlation_id": "legacy-2", "causation_id": None, "external_id": None}},
+        "approval": {"_type_": "Approval", "_data_": {
+            "by": "Ms Chen (Acme)", "capacity": "customer",
+            "at": {"_type_": "datetime_iso", "_data_": "2026-11-20T09:00:00+00:00"},
+            "reference": None}},
+        "draft_version": None,
+    }
+    service.store.recorder.insert_events([StoredEvent(
+        originator_id=sid, originator_version=version + 1, topic=get_topic(BlDraftApproved),
+        state=json.dumps(v1, separators=(",", ":")).encode())])
+
+    s = service.get(sid)
+    assert s.bl.draft_approval.by == "Ms Chen (Acme)"
+    assert s.bl.approved_fingerprint is None and not s.bl_approval_current
+    issue = BlIssue(bl_number="SFLW1", shipped_on_board_date=date(2026, 12, 5),
+                    place_of_issue="CNSHA", issue_date=date(2026, 12, 5))
+    with pytest.raises(InvalidTransition, match="bl_draft_not_approved"):
+        service.issue_bl(sid, issue, meta())
+    service.approve_bl_draft(sid, Approval(by="Ms Chen (Acme)", at=NOW), None, meta())
+    assert service.get(sid).bl_approval_current

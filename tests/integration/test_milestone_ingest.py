@@ -149,3 +149,15 @@ def test_feeds_need_a_feed_role(client):
     r = client.post("/integrations/dcsa/tnt/events", json=[],
                     headers={"X-Actor": "acme", "X-Role": "customer", "X-Customer": "CUST-ACME"})
     assert (r.status_code, r.json()["type"]) == (403, "urn:shipflow:problem:role_forbidden")
+
+
+def test_a_retried_feed_with_its_idempotency_key_gets_the_first_answer(client):
+    booked(client, "BK5")
+    events = [event("i1", "DEPA", "ACT", NOW + timedelta(days=15), NOW, ref=("BKG", "BK5"))]
+    headers = {**FEED, "Idempotency-Key": "feed-batch-77"}
+    first = client.post("/integrations/dcsa/tnt/events", json=events, headers=headers)
+    again = client.post("/integrations/dcsa/tnt/events", json=events, headers=headers)
+    assert first.json()["counts"] == {"accepted": 1}
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    without_key = client.post("/integrations/dcsa/tnt/events", json=events, headers=FEED)
+    assert without_key.json()["counts"] == {"duplicate": 1}  # the event id guards it anyway

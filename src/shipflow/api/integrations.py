@@ -10,10 +10,12 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from shipflow import idempotency
 from shipflow.api.auth import TRACKING, allow
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Service, event_meta
 from shipflow.api.errors import refuse
+from shipflow.api.idempotency import idempotent
 from shipflow.api.views import ReadSide
 from shipflow.application import ShipmentService
 from shipflow.integrations.csv_milestones import CsvError, read_csv
@@ -21,7 +23,7 @@ from shipflow.integrations.ingest import MAX_BATCH, MilestoneIngest
 from shipflow.projections.read_models import ReadModels
 
 router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS,
-                   dependencies=[allow(TRACKING)])
+                   dependencies=[allow(TRACKING), Depends(idempotent)])
 
 class EventOutcome(BaseModel):
     index: int
@@ -40,10 +42,21 @@ FeedMeta = Annotated[Any, Depends(event_meta)]
 
 
 def _ingest(svc: ShipmentService, rm: ReadModels, events: list[Any], meta: Any) -> IngestResult:
-    outcomes = MilestoneIngest(svc, rm).ingest(events, meta.actor, meta.role, meta.source,
-                                               meta.correlation_id)
-    return IngestResult(counts=dict(Counter(o.status for o in outcomes)),
-                        results=[EventOutcome(**vars(o)) for o in outcomes])
+    pending = idempotency.PENDING.get()
+    hidden = idempotency.PENDING.set(None)  # the per-shipment saves store no response
+    try:
+        outcomes = MilestoneIngest(svc, rm).ingest(events, meta.actor, meta.role, meta.source,
+                                                   meta.correlation_id)
+    finally:
+        idempotency.PENDING.reset(hidden)
+    result = IngestResult(counts=dict(Counter(o.status for o in outcomes)),
+                          results=[EventOutcome(**vars(o)) for o in outcomes])
+    if pending is not None:
+        # A feed spans many shipments' transactions, so its answer is stored after them;
+        # each event's own id already keeps a retry from writing anything twice.
+        pending.respond = lambda r: idempotency.Response(200, r.model_dump(mode="json"), {})
+        idempotency.save(svc.store, [], result)
+    return result
 
 
 @router.post("/dcsa/tnt/events", response_model=IngestResult,

@@ -71,10 +71,21 @@ class MilestoneIngest:
         return [outcomes[i] for i in range(len(incoming))]
 
     def _match(self, incoming: list[Incoming]) -> list[UUID | str]:
-        """Each event's shipment, or why there is none. Waits for the search view to reach
-        the log's head first, so a booking confirmed just before the feed is matchable."""
-        head = self.service.store.recorder.max_notification_id() or 0
-        self.read_models.wait_for(head, ["shipments"], self.view_wait_s)
+        """Each event's shipment, or why there is none. What is not found at once is looked
+        for again once the search view has reached the log's head (up to ``view_wait_s``),
+        so a booking confirmed just before the feed is matchable."""
+        result = self._match_now(incoming)
+        unmatched = [i for i, m in enumerate(result)
+                     if isinstance(m, str) and incoming[i].references]
+        if unmatched:
+            head = self.service.store.recorder.max_notification_id() or 0
+            if self.read_models.wait_for(head, ["shipments"], self.view_wait_s):
+                again = self._match_now([incoming[i] for i in unmatched])
+                for i, m in zip(unmatched, again, strict=True):
+                    result[i] = m
+        return result
+
+    def _match_now(self, incoming: list[Incoming]) -> list[UUID | str]:
         values = {value for item in incoming for _, value in item.references}
         found = self._lookup(values)
         result: list[UUID | str] = []
