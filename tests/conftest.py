@@ -7,7 +7,6 @@ unreachable they are skipped locally, and **fail** when ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -15,33 +14,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from pg import PG_URL, require_postgres
 from shipflow.application import ShipmentService
 from shipflow.config import Settings
 from shipflow.store import Shipflow
-
-PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-_pg_reachable: bool | None = None
-
-
-def postgres_reachable() -> bool:
-    global _pg_reachable
-    if _pg_reachable is None:
-        try:
-            psycopg.connect(PG_URL, connect_timeout=3).close()
-            _pg_reachable = True
-        except psycopg.OperationalError:
-            _pg_reachable = False
-    return _pg_reachable
-
-
-def require_postgres() -> None:
-    if postgres_reachable():
-        return
-    if IN_CI:
-        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable, and CI requires it")
-    pytest.skip(f"PostgreSQL at {PG_URL} is unreachable (set CI=true to make this fail)")
 
 
 def drop_schema(schema: str) -> None:

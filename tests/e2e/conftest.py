@@ -25,9 +25,8 @@ import pytest
 from psycopg import sql
 
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
+from pg import PG_URL, require_postgres
 
-PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STARTUP_SECONDS = 30
 
 
@@ -48,15 +47,6 @@ class Server:
         with psycopg.connect(PG_URL) as conn:
             return conn.execute(sql.SQL("SELECT count(*) FROM {}.shipflow_events").format(
                 sql.Identifier(self.schema))).fetchone()[0]
-
-
-def _require_postgres() -> None:
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable, and CI requires it")
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable (set CI=true to make this fail)")
 
 
 def _free_port() -> int:
@@ -112,7 +102,7 @@ def server(request, tmp_path_factory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPFLOW_")}
     env["SHIPFLOW_SNAPSHOT_INTERVAL"] = "5"  # so past reads cross snapshots
     if request.param == "postgres":
-        _require_postgres()
+        require_postgres()
         schema = f"e2e_{uuid.uuid4().hex[:12]}"
         env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema)
         where = {"schema": schema}

@@ -19,11 +19,10 @@ from psycopg import sql
 
 from factories import order_data
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
+from pg import PG_URL, require_postgres
 from webhook_receiver import Receiver, free_port
 
 pytestmark = pytest.mark.e2e
-PG_URL = os.environ.get("SHIPFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ADMIN = {"X-Actor": "it.admin", "X-Role": "admin"}
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
 
@@ -45,12 +44,7 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
                SHIPFLOW_SLA_TICK_SECONDS="0")
     schema = None
     if request.param == "postgres":
-        try:
-            psycopg.connect(PG_URL, connect_timeout=3).close()
-        except psycopg.OperationalError:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL at {PG_URL} is unreachable, and CI requires it")
-            pytest.skip(f"PostgreSQL at {PG_URL} is unreachable")
+        require_postgres()
         schema = f"wh_{uuid.uuid4().hex[:12]}"
         env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema)
     else:

@@ -12,7 +12,6 @@ read back and a cache is never trusted across a failed batch.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -21,12 +20,11 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
+from shipflow.follow import follow
 from shipflow.projections import slots
 from shipflow.projections.base import Change, Projection, fold
 from shipflow.projections.tables import SLOT_TABLES
 from shipflow.store import Shipflow
-
-log = logging.getLogger("shipflow.projections")
 
 
 class LostRace(Exception):
@@ -172,13 +170,4 @@ class Runner:
     def run(self, stop: threading.Event, wake: threading.Event, idle_wait_s: float = 1.0,
             error_wait_s: float = 5.0) -> None:
         """Follow the log until ``stop``; sleep on ``wake`` (set when events are saved)."""
-        while not stop.is_set():
-            try:
-                consumed = self.run_batch()
-            except Exception:
-                log.exception("projection batch failed; retrying in %ss", error_wait_s)
-                stop.wait(error_wait_s)
-                continue
-            if not consumed:
-                wake.wait(idle_wait_s)
-                wake.clear()
+        follow(self.run_batch, stop, wake, "projection batch", idle_wait_s, error_wait_s)

@@ -15,7 +15,6 @@ message's customer.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shipflow.follow import follow
 from shipflow.projections.runner import FoldCache
 from shipflow.store import Shipflow
 from shipflow.webhooks import catalogue, outbox
@@ -35,8 +35,6 @@ from shipflow.webhooks.tables import (
     webhook_subscriptions,
     webhook_tracking,
 )
-
-log = logging.getLogger("shipflow.webhooks")
 
 NAME = "dispatcher"
 CONFIG_COLUMNS = ("url", "description", "event_types", "customer_id", "enabled",
@@ -254,16 +252,7 @@ class Dispatcher:
     def run(self, stop: threading.Event, wake: threading.Event, idle_wait_s: float = 1.0,
             error_wait_s: float = 5.0) -> None:
         """Follow the log until ``stop``; sleep on ``wake`` (set when events are saved)."""
-        while not stop.is_set():
-            try:
-                consumed = self.run_batch()
-            except Exception:
-                log.exception("webhook dispatch failed; retrying in %ss", error_wait_s)
-                stop.wait(error_wait_s)
-                continue
-            if not consumed:
-                wake.wait(idle_wait_s)
-                wake.clear()
+        follow(self.run_batch, stop, wake, "webhook dispatch", idle_wait_s, error_wait_s)
 
 
 def replay(store: Shipflow, engine: Engine, subscription_id: str, from_position: int,
