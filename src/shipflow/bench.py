@@ -15,31 +15,24 @@ SQLite runs in a temporary file; PostgreSQL in a temporary schema of the local s
 from __future__ import annotations
 
 import os
-import platform
-import sqlite3
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from stdnum import iso6346
 
 from shipflow.application import Recorded, ShipmentService
-from shipflow.config import Settings
+from shipflow.bench_db import DEFAULT_PG_URL, Database, console, databases, machine
 from shipflow.events.booking import Approval, BookingOrder
 from shipflow.events.charges import ChargeLine
 from shipflow.events.documents import BlIssue, CarrierConfirmation, ShippingInstructions
@@ -47,12 +40,10 @@ from shipflow.events.tracking import Milestone, ShipmentException
 from shipflow.events.values import EventMeta
 from shipflow.store import open_store
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_SHIPMENTS = 600  # the whole run takes about a minute on 2 vCPUs
 LONG_EVENTS, RECENT, EARLY, NO_SNAPSHOTS = 1000, 975, 100, 10**9
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 CHINA = ZoneInfo("Asia/Shanghai")
-console = Console()
 
 
 # --- the workload ----------------------------------------------------------------------------
@@ -168,119 +159,6 @@ def long_shipment(svc: ShipmentService, advance: Callable[[int], None]) -> UUID:
 
 # --- the databases ---------------------------------------------------------------------------
 
-class Database:
-    name = ""
-
-    def settings(self, snapshot_interval: int) -> Settings:
-        raise NotImplementedError
-
-    def stored_rows(self, ids: list[UUID]) -> dict[UUID, list[tuple]]:
-        """(version, topic, state) of every event the store wrote for these shipments."""
-        raise NotImplementedError
-
-    def raw_insert(self, transactions: list[list[tuple]]) -> float:
-        """Insert rows into a fresh scratch table, one transaction per list; seconds taken."""
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-
-class SqliteDatabase(Database):
-    name = "SQLite"
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.base = Settings(database_url=f"sqlite:///{directory}/bench.db", _env_file=None)
-        self.path = self.base.event_store_path
-
-    def settings(self, snapshot_interval: int) -> Settings:
-        return self.base.model_copy(update={"snapshot_interval": snapshot_interval})
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, isolation_level=None)
-
-    def stored_rows(self, ids: list[UUID]) -> dict[UUID, list[tuple]]:
-        with self._connect() as c:
-            return {i: c.execute("SELECT originator_version, topic, state FROM stored_events "
-                                 "WHERE originator_id = ? ORDER BY originator_version",
-                                 (i.hex,)).fetchall() for i in ids}
-
-    def raw_insert(self, transactions: list[list[tuple]]) -> float:
-        c = self._connect()
-        try:
-            c.execute("DROP TABLE IF EXISTS bench_raw")
-            c.execute("CREATE TABLE bench_raw (originator_id TEXT, originator_version INTEGER, "
-                      "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))")
-            started = time.perf_counter()
-            for rows in transactions:
-                c.execute("BEGIN")
-                c.executemany("INSERT INTO bench_raw VALUES (?, ?, ?, ?)",
-                              [(r[0].hex, *r[1:]) for r in rows])
-                c.execute("COMMIT")
-            return time.perf_counter() - started
-        finally:
-            c.close()
-
-    def describe(self) -> str:
-        with self._connect() as c:
-            mode = c.execute("PRAGMA journal_mode").fetchone()[0]
-            sync = c.execute("PRAGMA synchronous").fetchone()[0]
-        names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-        return f"SQLite {sqlite3.sqlite_version}, journal_mode={mode}, synchronous={names[sync]}"
-
-
-class PostgresDatabase(Database):
-    name = "PostgreSQL"
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.url, self.schema = url, f"bench_{uuid.uuid4().hex[:10]}"
-        self.conn = psycopg.connect(url, autocommit=True, connect_timeout=3)
-
-    def settings(self, snapshot_interval: int) -> Settings:
-        return Settings(database_url=self.url, database_schema=self.schema,
-                        snapshot_interval=snapshot_interval, _env_file=None)
-
-    def stored_rows(self, ids: list[UUID]) -> dict[UUID, list[tuple]]:
-        q = (f'SELECT originator_version, topic, state FROM "{self.schema}".shipflow_events '
-             "WHERE originator_id = %s ORDER BY originator_version")
-        return {i: self.conn.execute(q, (i,)).fetchall() for i in ids}
-
-    def raw_insert(self, transactions: list[list[tuple]]) -> float:
-        import psycopg
-
-        table = f'"{self.schema}".bench_raw'
-        with psycopg.connect(self.url) as c:
-            c.execute(f"DROP TABLE IF EXISTS {table}")
-            c.execute(f"CREATE TABLE {table} (originator_id uuid NOT NULL, originator_version "
-                      "bigint NOT NULL, topic text, state bytea, notification_id bigserial, "
-                      "PRIMARY KEY (originator_id, originator_version))")
-            c.execute(f"CREATE UNIQUE INDEX ON {table} (notification_id)")
-            c.commit()
-            started = time.perf_counter()
-            with c.cursor() as cur:
-                for rows in transactions:
-                    with c.transaction():
-                        cur.executemany(f"INSERT INTO {table} (originator_id, "
-                                        "originator_version, topic, state) VALUES (%s, %s, %s, "
-                                        "%s)", rows)
-            return time.perf_counter() - started
-
-    def describe(self) -> str:
-        show = {k: str((self.conn.execute(f"SHOW {k}").fetchone() or ("?",))[0])
-                for k in ("server_version", "fsync", "synchronous_commit")}
-        return (f"PostgreSQL {show['server_version'].split()[0]}, fsync={show['fsync']}, "
-                f"synchronous_commit={show['synchronous_commit']}")
-
-    def drop(self) -> None:
-        self.conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
-        self.conn.close()
-
-
-# --- the measurements ------------------------------------------------------------------------
-
 @dataclass
 class Append:
     db: str
@@ -380,17 +258,6 @@ def bench_reads(db: Database, runs: int, progress: Progress) -> Reads:
 
 # --- the report ------------------------------------------------------------------------------
 
-def machine(dbs: list[Database]) -> list[str]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                  .splitlines() if line.startswith("model name")), platform.processor()) \
-        if Path("/proc/cpuinfo").exists() else platform.processor()
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return [f"{platform.system()} {platform.release()} {platform.machine()}, {model}, "
-            f"nproc={nproc}", f"Python {platform.python_version()}, eventsourcing "
-            f"{version('eventsourcing')}, psycopg {version('psycopg')}",
-            *(db.describe() for db in dbs)]
-
-
 def _rate(n: float, seconds: float) -> str:
     return f"{n / seconds:,.0f}"
 
@@ -414,29 +281,6 @@ def markdown(appends: list[Append], reads: list[Reads], info: list[str]) -> str:
             out.append(f"| {r.db} | {what} | {figures['snapshots']:.1f} ms "
                        f"| {figures['none']:.1f} ms |")
     return "\n".join(out)
-
-
-@contextmanager
-def databases(only: str | None, postgres_url: str) -> Iterator[list[Database]]:
-    dbs: list[Database] = []
-    with tempfile.TemporaryDirectory(prefix="shipflow-bench-") as tmp:
-        if only in (None, "sqlite"):
-            dbs.append(SqliteDatabase(Path(tmp)))
-        if only in (None, "postgres"):
-            import psycopg
-
-            try:
-                dbs.append(PostgresDatabase(postgres_url))
-            except psycopg.OperationalError as e:
-                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                console.print(f"[yellow]PostgreSQL at {postgres_url} is unreachable "
-                              f"({reason}): skipping its figures.[/]")
-        try:
-            yield dbs
-        finally:
-            for db in dbs:
-                if isinstance(db, PostgresDatabase):
-                    db.drop()
 
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])

@@ -32,7 +32,7 @@ from shipflow.accounts.excel import statement_xlsx
 from shipflow.accounts.projection import StatementProjection
 from shipflow.accounts.tables import ACCOUNT_TABLES
 from shipflow.accounts.values import AccountTerms, Application, PaymentMethod
-from shipflow.bench import DEFAULT_PG_URL, Database, console, databases, machine
+from shipflow.bench_db import DEFAULT_PG_URL, Database, console, databases, machine
 from shipflow.events.booking import BookingOrder
 from shipflow.events.charges import ChargeLine
 from shipflow.events.shipment import Shipment

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from shipflow.application import ShipmentService
 from shipflow.auth.keys import KeyStore
-from shipflow.bench import DEFAULT_PG_URL, Database, console, databases, machine
+from shipflow.bench_db import DEFAULT_PG_URL, Database, console, databases, machine
 from shipflow.bench_views import _shipment
 from shipflow.migrations import upgrade
 from shipflow.projections.db import make_engine

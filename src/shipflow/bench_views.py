@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shipflow.application import ShipmentService
-from shipflow.bench import DEFAULT_PG_URL, Database, console, databases, machine
+from shipflow.bench_db import DEFAULT_PG_URL, Database, console, databases, machine
 from shipflow.events.booking import BookingOrder
 from shipflow.events.charges import ChargeLine
 from shipflow.events.documents import CarrierConfirmation, ShippingInstructions

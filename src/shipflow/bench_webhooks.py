@@ -27,7 +27,7 @@ import typer
 from rich.table import Table
 
 from shipflow.application import ShipmentService
-from shipflow.bench import DEFAULT_PG_URL, Database, console, databases, machine
+from shipflow.bench_db import DEFAULT_PG_URL, Database, console, databases, machine
 from shipflow.config import Settings
 from shipflow.events.tracking import CustomerNotice
 from shipflow.events.values import EventMeta
