@@ -171,3 +171,17 @@ def test_event_type_catalogue_has_an_example_for_each_type(api):
     for t in types:
         assert t["example"]["type"] == t["type"]
         assert json.dumps(t["example"])  # plain JSON
+
+
+def test_a_retried_subscription_is_created_once_and_its_secret_is_not_stored(api):
+    headers = {"X-Actor": "it.admin", "X-Role": "admin", "Idempotency-Key": "sub-tms-1"}
+    body = {"url": "http://127.0.0.1:9/hooks", "event_types": ["shipment.*"]}
+    first = api.post("/webhooks/subscriptions", json=body, headers=headers)
+    again = api.post("/webhooks/subscriptions", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, first.text
+    assert first.json()["secret"].startswith("whsec_")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again.json()["secret"] is None
+    listed = api.get("/webhooks/subscriptions", headers=headers).json()
+    assert [s["id"] for s in listed].count(first.json()["id"]) == 1
+    assert len([s for s in listed if s["url"] == body["url"]]) == 1

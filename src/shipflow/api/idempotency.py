@@ -67,7 +67,7 @@ async def idempotent(
         description="retry-safe: the same key returns the first response and writes nothing "
                     "again")] = None,
 ) -> AsyncIterator[None]:
-    if idempotency_key is None or request.method == "GET":  # reads are safe already
+    if idempotency_key is None or request.method != "POST":  # the others are idempotent
         yield
         return
     svc = request.app.state.service

@@ -12,16 +12,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
+from shipflow import idempotency
 from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Meta
 from shipflow.api.errors import refuse
+from shipflow.api.idempotency import idempotent
 from shipflow.events.values import EventMeta
 from shipflow.webhooks import catalogue
 from shipflow.webhooks.examples import examples
 from shipflow.webhooks.service import WebhookService
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERRORS)
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERRORS,
+                   dependencies=[Depends(idempotent)])
 
 ROLES = ("admin", "integration")
 STATUSES = ("pending", "waiting", "sending", "succeeded", "dead", "cancelled")
@@ -86,11 +90,13 @@ class SubscriptionOut(BaseModel):
 
 
 class SubscriptionCreated(SubscriptionOut):
-    secret: str = Field(description="whsec_…: shown once, keep it")
+    secret: str | None = Field(description="whsec_…: shown once, keep it (null when an "
+                                           "Idempotency-Key retry replays the answer)")
 
 
 class SecretRotated(BaseModel):
-    secret: str = Field(description="the new whsec_… secret: shown once")
+    secret: str | None = Field(description="the new whsec_… secret: shown once (null when an "
+                                            "Idempotency-Key retry replays the answer)")
     previous_valid_until: datetime
     position: int
 
@@ -142,6 +148,19 @@ class ReplayOut(BaseModel):
     deliveries: int
 
 
+def _store_answer(answer: Any) -> None:
+    """With an Idempotency-Key, the answer is stored with the subscription's event, but
+    never its secret: a replay says ``secret: null``."""
+    pending = idempotency.PENDING.get()
+    if pending is not None:
+        def respond(sub: Any) -> idempotency.Response:
+            status, body, headers = answer(sub)
+            return idempotency.Response(status, to_jsonable_python(
+                {**body, "secret": None}), headers)
+
+        pending.respond = respond
+
+
 def _out(hooks: WebhookService, sub: Any, position: int | None = None,
          **extra: Any) -> dict[str, Any]:
     return {**sub.as_dict(), "secrets": hooks.secrets(sub.id), **hooks.health(sub.id),
@@ -159,6 +178,8 @@ def event_types() -> list[EventTypeOut]:
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated,
              summary="Subscribe a URL; the signing secret is in this answer only")
 def create(body: SubscriptionIn, meta: Admin, hooks: Hooks) -> dict[str, Any]:
+    _store_answer(lambda sub: (201, _out(hooks, sub), {
+        "Location": f"/webhooks/subscriptions/{sub.id}"}))
     sub, secret, position = hooks.create(meta, body.url, body.description, body.event_types,
                                          body.customer_id, body.enabled)
     return _out(hooks, sub, position, secret=secret)
@@ -208,6 +229,8 @@ def rotate(subscription_id: UUID, meta: Admin, hooks: Hooks,
            grace_s: Annotated[float | None, Query(
                ge=0, le=30 * 24 * 3600, description="default SHIPFLOW_WEBHOOK_SECRET_GRACE_S"
            )] = None) -> SecretRotated:
+    _store_answer(lambda sub: (200, {"previous_valid_until": sub.pending_events[
+        -1].previous_valid_until, "position": None}, {}))
     secret, until, position = hooks.rotate_secret(subscription_id, meta, grace_s)
     return SecretRotated(secret=secret, previous_valid_until=until, position=position)
 

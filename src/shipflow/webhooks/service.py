@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import Engine, func, select, update
 
+from shipflow import idempotency
 from shipflow.config import Settings
 from shipflow.events.errors import DomainError, NotFound
 from shipflow.events.values import EventMeta
@@ -73,7 +74,8 @@ class WebhookService:
         return sub
 
     def _save(self, sub: WebhookSubscription) -> int:
-        recordings = self.store.save(sub)
+        """Save, with the request's idempotency record (if it has a key) in the same save."""
+        recordings = idempotency.save(self.store, [sub], sub)
         return recordings[-1].notification.id if recordings else 0
 
     def create(self, meta: EventMeta, url: str, description: str, event_types: list[str],
