@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
@@ -25,23 +25,9 @@ class KeyIn(BaseModel):
     description: str = Field(default="", max_length=500)
 
 
-class KeyOut(BaseModel):
-    key_id: str
-    owner: str
-    role: str
-    customer_id: str | None
-    description: str
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None
-
-
-class KeyCreated(KeyOut):
-    key: str = Field(description="the API key itself: shown in this answer only")
-
-
-def _out(info: KeyInfo) -> dict:
-    return vars(info)
+@dataclass(frozen=True)
+class KeyCreated(KeyInfo):
+    key: str  # the API key itself: shown in this answer only
 
 
 @router.post("", status_code=201, response_model=KeyCreated,
@@ -52,12 +38,12 @@ def create_key(request: Request, caller: Caller, body: Annotated[KeyIn, Body()])
                                                   body.customer_id, body.description)
     except ApiKeyError as e:
         raise refuse(422, e.rule, "Bad key request", e.detail) from None
-    return KeyCreated(key=key, **_out(info))
+    return KeyCreated(**vars(info), key=key)
 
 
-@router.get("", response_model=list[KeyOut], summary="The API keys (never the keys themselves)")
-def list_keys(request: Request, revoked: bool = False) -> list[KeyOut]:
-    return [KeyOut(**_out(k)) for k in request.app.state.keys.list(include_revoked=revoked)]
+@router.get("", response_model=list[KeyInfo], summary="The API keys (never the keys themselves)")
+def list_keys(request: Request, revoked: bool = False) -> list[KeyInfo]:
+    return request.app.state.keys.list(include_revoked=revoked)
 
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key: it stops working")
