@@ -23,20 +23,21 @@ run: $(STAMP)
 ## Install and run the whole suite (PostgreSQL tests run when a server is reachable;
 ## with CI=true an unreachable PostgreSQL fails the run)
 test: $(STAMP)
-	$(BIN)/ruff check src tests alembic
+	$(BIN)/ruff check src tests alembic benchmarks
+	$(BIN)/mypy src
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests alembic
+	$(BIN)/ruff check src tests alembic benchmarks
 	$(BIN)/mypy src
 
 ## Print benchmark figures (see docs/performance.md)
 bench: $(STAMP)
-	$(BIN)/python -m shipflow.bench
-	$(BIN)/python -m shipflow.bench_views
-	$(BIN)/python -m shipflow.bench_ingest
-	$(BIN)/python -m shipflow.bench_webhooks
-	$(BIN)/python -m shipflow.bench_accounts
+	$(BIN)/python -m benchmarks.commands
+	$(BIN)/python -m benchmarks.views
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.webhooks
+	$(BIN)/python -m benchmarks.accounts
 
 demo: $(STAMP)
 	$(BIN)/shipflow db upgrade

@@ -6,8 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from shipflow.config import Settings
-from shipflow.projections.db import make_engine
-from shipflow.schema import load_metadata
+from shipflow.database import load_metadata, make_engine
 
 settings: Settings = context.config.attributes.get("settings") or Settings()
 metadata = load_metadata()

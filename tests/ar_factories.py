@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from factories import meta, order
-from shipflow.accounts.values import AccountTerms, Application, Money
-from shipflow.events.charges import ChargeLine
+from shipflow.events.account.values import (
+    AccountTerms,
+    Application,
+    Cheque,
+    ConceptExplanation,
+    DunningLevel,
+    DunningRequest,
+    InvoiceRequest,
+    Money,
+    PaymentAdvice,
+    PaymentMethod,
+    PromiseToPay,
+    Unapplication,
+)
+from shipflow.events.shipment.charges import ChargeLine
 
 CUSTOMER = "CUST-ACME"
 
@@ -80,3 +94,38 @@ def inv(n: int, customer: str = CUSTOMER) -> str:
 
 def pay(n: int, customer: str = CUSTOMER) -> str:
     return f"PAY-{customer}-{n:05d}"
+
+
+# --- commands as data, from their arguments in the order the desks say them ------------------
+
+
+def invoice_request(shipment_id: Any, bill_to: str, currency: str,
+                    charge_numbers: list[int] | None = None,
+                    explanations: Sequence[ConceptExplanation] = (),
+                    issue_date: date | None = None) -> InvoiceRequest:
+    return InvoiceRequest(shipment_id=shipment_id, bill_to=bill_to, currency=currency,
+                          charge_numbers=charge_numbers, explanations=list(explanations),
+                          issue_date=issue_date)
+
+
+def advice(amount: Money, bank_reference: str, value_date: date | None, payer: str,
+           method: PaymentMethod, cheque: Cheque | None = None) -> PaymentAdvice:
+    return PaymentAdvice(amount=amount, bank_reference=bank_reference, value_date=value_date,
+                         payer=payer, method=method, cheque=cheque)
+
+
+def promise(amount: Money, promised_date: date, invoice_numbers: list[str], contact: str = "",
+            note: str = "") -> PromiseToPay:
+    return PromiseToPay(amount=amount, promised_date=promised_date,
+                        invoice_numbers=invoice_numbers, contact=contact, note=note)
+
+
+def dunning(level: DunningLevel, shipment_id: Any = None,
+            invoice_numbers: list[str] | None = None, on: date | None = None) -> DunningRequest:
+    return DunningRequest(level=level, shipment_id=shipment_id,
+                          invoice_numbers=invoice_numbers, on=on)
+
+
+def unapplication(invoice_number: str, amount: Money | None, reason: str,
+                  on: date | None = None) -> Unapplication:
+    return Unapplication(invoice_number=invoice_number, amount=amount, reason=reason, on=on)

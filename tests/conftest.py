@@ -15,8 +15,8 @@ import pytest
 from psycopg import sql
 
 from pg import PG_URL, require_postgres
-from shipflow.application import ShipmentService
 from shipflow.config import Settings
+from shipflow.services.shipments import ShipmentService
 from shipflow.store import Shipflow
 
 

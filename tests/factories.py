@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shipflow.events.booking import BookingOrder
-from shipflow.events.documents import CarrierConfirmation, ShippingInstructions
-from shipflow.events.values import EventMeta
+from shipflow.events.common import EventMeta, VesselVoyage
+from shipflow.events.shipment.amendments import AmendmentRequest
+from shipflow.events.shipment.booking import BookingOrder
+from shipflow.events.shipment.documents import CarrierConfirmation, ShippingInstructions
+from shipflow.events.shipment.tracking import Rollover
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -101,3 +104,20 @@ def si_data(**overrides: Any) -> dict[str, Any]:
 
 def shipping_instructions(**overrides: Any) -> ShippingInstructions:
     return ShippingInstructions.model_validate(si_data(**overrides))
+
+
+# --- commands as data, from their arguments in the order the desks say them ------------------
+
+
+def amendment(changes: list[Any], customer_confirmation_ref: str, reason: str = "",
+              charges: Sequence[Any] = (), notify_parties: Sequence[str] = ()
+              ) -> AmendmentRequest:
+    return AmendmentRequest(changes=changes, customer_confirmation_ref=customer_confirmation_ref,
+                            reason=reason, charges=list(charges),
+                            notify_parties=list(notify_parties))
+
+
+def rollover(to: VesselVoyage, reason: str, new_etd: datetime, new_eta: datetime,
+             leg: int = 0) -> Rollover:
+    return Rollover(to_vessel_voyage=to, reason=reason, new_etd=new_etd, new_eta=new_eta,
+                    leg=leg)

@@ -50,7 +50,7 @@ def server_keys(env: dict[str, str]) -> Any:
     """The KeyStore of the database a server runs on (its SHIPFLOW_* environment)."""
     from shipflow.auth.keys import KeyStore
     from shipflow.config import Settings
-    from shipflow.projections.db import make_engine
+    from shipflow.database import make_engine
 
     settings = Settings(database_url=env["SHIPFLOW_DATABASE_URL"],
                         database_schema=env.get("SHIPFLOW_DATABASE_SCHEMA", "public"),

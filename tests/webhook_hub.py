@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from shipflow.application import ShipmentService
 from shipflow.config import Settings
-from shipflow.events.values import EventMeta
-from shipflow.projections.db import make_engine
+from shipflow.database import make_engine
+from shipflow.events.common import EventMeta
+from shipflow.services.shipments import ShipmentService
 from shipflow.webhooks.dispatcher import Dispatcher
 from shipflow.webhooks.policy import Policy
 from shipflow.webhooks.sender import Sender

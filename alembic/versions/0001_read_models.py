@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shipflow.projections.tables import UtcDateTime
+from shipflow.database import UtcDateTime
 
 revision = "0001"
 down_revision = None

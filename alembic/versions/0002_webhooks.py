@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shipflow.projections.tables import UtcDateTime
+from shipflow.database import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"

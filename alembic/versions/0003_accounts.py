@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from shipflow.accounts.tables import Amount
-from shipflow.projections.tables import UtcDateTime
+from shipflow.database import UtcDateTime
+from shipflow.projections.statements.tables import Amount
 
 revision = "0003"
 down_revision = "0001"

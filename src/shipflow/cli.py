@@ -42,8 +42,8 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
 def worker() -> None:
     """Run the projection runner, the SLA ticker and the webhook dispatcher and sender alone
     (no API), until interrupted."""
-    from shipflow.application import ShipmentService
-    from shipflow.projections.read_models import ReadModels
+    from shipflow.projections.engine.read_models import ReadModels
+    from shipflow.services.shipments import ShipmentService
     from shipflow.workers import Workers
 
     settings = Settings()
@@ -72,8 +72,8 @@ def db_upgrade() -> None:
 
 
 def _read_models():  # noqa: ANN202 - (service, read models) for the projection commands
-    from shipflow.application import ShipmentService
-    from shipflow.projections.read_models import ReadModels
+    from shipflow.projections.engine.read_models import ReadModels
+    from shipflow.services.shipments import ShipmentService
 
     settings = Settings()
     service = ShipmentService.from_settings(settings)
@@ -115,8 +115,8 @@ def projections_rebuild(
 
 def _keys():  # noqa: ANN202 - the KeyStore of the configured database
     from shipflow.auth.keys import KeyStore
+    from shipflow.database import make_engine
     from shipflow.migrations import upgrade
-    from shipflow.projections.db import make_engine
 
     settings = Settings()
     upgrade(settings)

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from shipflow.application import ShipmentService
 from shipflow.config import Settings
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.services.shipments import ShipmentService
 
 log = logging.getLogger("shipflow.workers")
 
@@ -32,8 +32,8 @@ class Workers:
         if self.settings.is_postgres:
             self._spawn("pg-listen", self._listen, self.service.store.wake_all)
         if self.settings.sla_tick_seconds > 0:
-            from shipflow.sla.config import load_sla_config
-            from shipflow.sla.ticker import Ticker
+            from shipflow.projections.sla.config import load_sla_config
+            from shipflow.projections.sla.ticker import Ticker
 
             ticker = Ticker(self.service, self.read_models.engine,
                             load_sla_config(self.settings))

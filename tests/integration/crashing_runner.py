@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import sys
 
-from shipflow.application import ShipmentService
 from shipflow.config import Settings
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections.engine.read_models import ReadModels
 from shipflow.projections.search import SearchProjection
+from shipflow.services.shipments import ShipmentService
 
 
 class DiesMidBatch(SearchProjection):
@@ -18,8 +18,8 @@ class DiesMidBatch(SearchProjection):
         self.batches = 0
         self.die_in_batch = die_in_batch
 
-    def write(self, conn, tables, changes):  # noqa: ANN001, ANN201
-        super().write(conn, tables, changes)
+    def write(self, conn, slot, changes):  # noqa: ANN001, ANN201
+        super().write(conn, slot, changes)
         self.batches += 1
         if self.batches == self.die_in_batch:
             print("dying mid-batch", flush=True)

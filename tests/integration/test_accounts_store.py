@@ -9,17 +9,33 @@ from decimal import Decimal
 
 import pytest
 
-from ar_factories import CUSTOMER, USUAL, app, cs, fin, inv, job, line, terms, usd
+from ar_factories import (
+    CUSTOMER,
+    USUAL,
+    advice,
+    app,
+    cs,
+    dunning,
+    fin,
+    inv,
+    invoice_request,
+    job,
+    line,
+    promise,
+    terms,
+    unapplication,
+    usd,
+)
 from factories import meta, order
-from shipflow.accounts import rows
-from shipflow.accounts.application import AccountService
-from shipflow.accounts.projection import StatementProjection
-from shipflow.accounts.tables import ACCOUNT_TABLES
-from shipflow.accounts.values import DunningLevel, PaymentMethod
-from shipflow.application import ShipmentService
-from shipflow.events.state import ReviewOutcome
-from shipflow.projections.base import fold
-from shipflow.projections.read_models import ReadModels
+from shipflow.events.account.values import DunningLevel, PaymentMethod
+from shipflow.events.shipment.records import ReviewOutcome
+from shipflow.projections.engine.base import fold
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.projections.statements import rows
+from shipflow.projections.statements import tables as statement_tables
+from shipflow.projections.statements.projection import StatementProjection
+from shipflow.services.accounts import AccountService
+from shipflow.services.shipments import ShipmentService
 
 T = PaymentMethod.TRANSFER
 
@@ -51,23 +67,28 @@ def a_month(svc, ar) -> list:
     a dispute, a commitment and a dunning notice."""
     ids = [job(svc, USUAL) for _ in range(4)]
     for k, sid in enumerate(ids):
-        ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], date(2026, 10, 1 + 7 * k),
+        ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], date(2026, 10,
+                                                                                        1 + 7 * k)),
                          cs())
-    ar.issue_invoice(CUSTOMER, ids[0], CUSTOMER, "CNY", None, [], date(2026, 10, 2), cs())
-    p1 = ar.receive_payment(CUSTOMER, usd(2500), "BBVA-1", date(2026, 11, 3), "Acme", T,
-                            None, fin()).result.number
+    ar.issue_invoice(CUSTOMER, invoice_request(ids[0], CUSTOMER, "CNY", None, [], date(2026, 10,
+                                                                                       2)), cs())
+    p1 = ar.receive_payment(CUSTOMER, advice(usd(2500), "BBVA-1", date(2026, 11, 3), "Acme", T,
+                            None), fin()).result.number
     ar.apply_payment(CUSTOMER, p1, [app(inv(1), 1850), app(inv(2), 600)], None, fin())
-    ar.receive_payment(CUSTOMER, usd(2500), "BBVA-1", date(2026, 11, 4), "Acme", T, None, fin())
+    ar.receive_payment(CUSTOMER, advice(usd(2500), "BBVA-1", date(2026, 11, 4), "Acme", T, None),
+                       fin())
     ar.dispute_invoice(CUSTOMER, inv(3), "late delivery", cs())
-    ar.record_commitment(CUSTOMER, usd(1250), date(2026, 11, 15), [inv(2)], "Ms Chen", "", cs())
-    ar.issue_dunning_notice(CUSTOMER, DunningLevel.REMINDER, None, None, date(2026, 11, 20),
+    ar.record_commitment(CUSTOMER, promise(usd(1250), date(2026, 11, 15), [inv(2)], "Ms Chen", ""),
+                         cs())
+    ar.issue_dunning_notice(CUSTOMER, dunning(DunningLevel.REMINDER, None, None, date(2026, 11,
+                                                                                      20)),
                             cs())
     return ids
 
 
 def test_invoice_and_charges_invoiced_are_saved_together(svc, ar):
     sid = job(svc, USUAL)
-    r = ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], None, cs())
+    r = ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], None), cs())
     assert r.events == ["InvoiceIssued", "ChargesInvoiced"]
     log = svc.store.recorder.select_notifications(start=r.position - 1, limit=10,
                                                   inclusive_of_start=True)
@@ -80,7 +101,8 @@ def test_invoice_and_charges_invoiced_are_saved_together(svc, ar):
 def test_the_view_in_sql_says_what_the_fold_says(svc, ar, rm):
     a_month(svc, ar)
     rm.runner(batch_size=7).catch_up()
-    t = ACCOUNT_TABLES[rm.tables("statements").slot]
+    with rm.engine.connect() as conn:
+        t = statement_tables.active(conn)
     folded = fold(StatementProjection(), ar.history(CUSTOMER))[1]
     for start, end in ((date(2026, 10, 1), date(2026, 10, 31)),
                        (date(2026, 11, 1), date(2026, 11, 30)),
@@ -107,11 +129,12 @@ def test_work_queue_lists_overdue_broken_duplicates_and_holds(svc, ar, rm):
     sid = job(svc, [line("OFR", "1850", counterparty="CUST-BETA"),
                     line("THC", "1100", "CNY", counterparty="CUST-BETA")],
               customer_id="CUST-BETA")
-    other.issue_invoice("CUST-BETA", sid, "CUST-BETA", "USD", None, [], date(2026, 9, 1), cs())
+    other.issue_invoice("CUST-BETA", invoice_request(sid, "CUST-BETA", "USD", None, [],
+                                                     date(2026, 9, 1)), cs())
     other.place_hold("CUST-BETA", "legal dispute", fin())
     rm.runner().catch_up()
-    t = ACCOUNT_TABLES[rm.tables("statements").slot]
     with rm.engine.connect() as conn:
+        t = statement_tables.active(conn)
         q = rows.work_queue(conn, t, date(2026, 11, 30))
         mine = rows.work_queue(conn, t, date(2026, 11, 30), owner="ar.zhang")
     overdue = [(r["customer_id"], r["currency"], r["overdue"], r["days_overdue"])
@@ -130,8 +153,8 @@ def test_rebuild_writes_the_same_rows(svc, ar, rm):
     rm.runner().catch_up()
 
     def snapshot():
-        t = ACCOUNT_TABLES[rm.tables("statements").slot]
         with rm.engine.connect() as conn:
+            t = statement_tables.active(conn)
             out = []
             for table in (t.entries, t.documents, t.commitments):
                 out.append(sorted(tuple(str(v) for v in r) for r in conn.execute(
@@ -146,7 +169,8 @@ def test_rebuild_writes_the_same_rows(svc, ar, rm):
 
 def test_credit_hold_blocks_a_booking_review_until_released(svc, ar):
     sid = job(svc, USUAL)
-    ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], date(2026, 9, 1), cs())
+    ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], date(2026, 9, 1)),
+                     cs())
     day = date(2026, 11, 20)  # 50 days overdue, hold after 30
     booking = svc.request_booking(order(), meta()).shipment_id
     svc.review(booking, [], meta())
@@ -164,26 +188,33 @@ def test_credit_hold_blocks_a_booking_review_until_released(svc, ar):
 def test_every_account_event_round_trips_and_snapshots_read_back(svc, ar):
     """Each kind of account event saved and read back on this database, and the account
     loaded from a snapshot equal to the account replayed from its events."""
-    from shipflow.accounts.account import CustomerAccount
-    from shipflow.accounts.events import EVENT_TYPES
-    from shipflow.accounts.values import Cheque, CommitmentOutcome, CreditNoteLine
+    from shipflow.events.account.aggregate import CustomerAccount
+    from shipflow.events.account.events import EVENT_TYPES
+    from shipflow.events.account.values import (
+        Cheque,
+        CommitmentOutcome,
+        CreditNoteLine,
+        RebillRequest,
+    )
 
     svc.store.snapshotting_intervals[CustomerAccount] = 4
     a_month(svc, ar)  # invoices, payments, a duplicate, a dispute, a commitment, a notice
     sid = job(svc, USUAL)
-    ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], date(2026, 11, 2), cs())
-    ar.rebill(CUSTOMER, inv(6), [], [], "re-billed", [], None, fin())
+    ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], date(2026, 11, 2)),
+                     cs())
+    ar.rebill(CUSTOMER, inv(6), RebillRequest(reason="re-billed"), fin())
     ar.issue_credit_note(CUSTOMER, inv(7), [CreditNoteLine(amount=Decimal("0.01"))], "cent",
                          None, fin())
     ar.resolve_dispute(CUSTOMER, inv(3), "customer accepted", cs())
     ar.confirm_payment(CUSTOMER, "PAY-CUST-ACME-00002", "paid twice", fin())
-    chq = ar.receive_payment(CUSTOMER, usd(100), "CHQ-1", None, "Acme", PaymentMethod.CHEQUE,
-                             Cheque(number="1", post_dated=date(2026, 11, 1)), fin()).result
+    chq = ar.receive_payment(CUSTOMER, advice(usd(100), "CHQ-1", None, "Acme", PaymentMethod.CHEQUE,
+                             Cheque(number="1", post_dated=date(2026, 11, 1))), fin()).result
     ar.apply_payment(CUSTOMER, chq.number, [app(inv(4), 100)], None, fin())
-    ar.unapply_payment(CUSTOMER, chq.number, inv(4), usd(40), "wrong invoice", None, fin())
+    ar.unapply_payment(CUSTOMER, chq.number, unapplication(inv(4), usd(40), "wrong invoice", None),
+                       fin())
     ar.bounce_cheque(CUSTOMER, chq.number, None, "returned", fin())
-    dup = ar.receive_payment(CUSTOMER, usd(100), "CHQ-1", None, "Acme", PaymentMethod.CHEQUE,
-                             Cheque(number="1"), fin()).result
+    dup = ar.receive_payment(CUSTOMER, advice(usd(100), "CHQ-1", None, "Acme", PaymentMethod.CHEQUE,
+                             Cheque(number="1")), fin()).result
     ar.reject_payment(CUSTOMER, dup.number, "the same cheque", fin())
     ar.record_commitment_outcome(CUSTOMER, 1, CommitmentOutcome.PARTIALLY_KEPT, "half", None,
                                  cs())

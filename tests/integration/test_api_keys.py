@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shipflow.auth.keys import ApiKeyError, KeyStore
 from shipflow.auth.tables import api_keys
-from shipflow.projections.db import make_engine
+from shipflow.database import make_engine
 
 
 @pytest.fixture

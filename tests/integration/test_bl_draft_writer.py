@@ -15,17 +15,28 @@ import pytest
 from rich.console import Console
 from sqlalchemy import Engine, create_engine, select
 
-from factories import NOW, confirmation, meta, order, shipping_instructions, si_data
+from factories import (
+    NOW,
+    amendment,
+    confirmation,
+    meta,
+    order,
+    rollover,
+    shipping_instructions,
+    si_data,
+)
+from shipflow.database import metadata
 from shipflow.demo import load_demo
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeLine
-from shipflow.events.documents import BlIssue
-from shipflow.events.state import FieldChange, SailingOutcome
-from shipflow.events.tracking import Milestone
-from shipflow.events.values import VesselVoyage
-from shipflow.projections.base import SHIPMENT_TOPIC, Change
+from shipflow.events.common import VesselVoyage
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeLine
+from shipflow.events.shipment.documents import BlIssue
+from shipflow.events.shipment.records import FieldChange, SailingOutcome
+from shipflow.events.shipment.tracking import Milestone
+from shipflow.events.topics import SHIPMENT
 from shipflow.projections.bl_draft import (
     ISSUED,
+    TABLES,
     BlDraftProjection,
     BlDraftView,
     as_of,
@@ -33,11 +44,11 @@ from shipflow.projections.bl_draft import (
     version,
     versions,
 )
-from shipflow.projections.tables import SLOT_TABLES, SlotTables, metadata
+from shipflow.projections.engine.base import Change
 
 M = meta()
 SAILED = NOW + timedelta(days=22)
-BATCHED, SINGLE = SLOT_TABLES["a"], SLOT_TABLES["b"]
+BATCHED, SINGLE = "a", "b"  # the two slots of the view's tables
 
 
 @pytest.fixture
@@ -77,9 +88,9 @@ def demo_steps(svc, ids: dict[str, UUID]) -> list[Callable[[], Any]]:
         ids["demo"] = svc.request_booking(order(), meta(actor="sales.li")).shipment_id
 
     def amend() -> None:
-        n = svc.request_amendment(sid(), [FieldChange(field="consignee.address",
+        n = svc.request_amendment(sid(), amendment([FieldChange(field="consignee.address",
                                                       after="2 Harbor Dr, Long Beach")],
-                                  "email 2026-11-21", "consignee moved", [fee()], [], M).result
+                                  "email 2026-11-21", "consignee moved", [fee()], []), M).result
         svc.approve_amendment(sid(), n, M)
 
     resealed = dict(si_data()["containers"][0], seals=["ML999999"])
@@ -92,8 +103,8 @@ def demo_steps(svc, ids: dict[str, UUID]) -> list[Callable[[], Any]]:
         lambda: svc.add_charge(sid(), fee("OFR"), None, M),
         lambda: svc.record_milestone(sid(), depa("EST", NOW + timedelta(days=16)), M),
         lambda: svc.approve_bl_draft(sid(), Approval(by="Ms Chen", at=NOW), None, M),
-        lambda: svc.roll_over(sid(), VesselVoyage(vessel="MAERSK EMDEN", voyage="250E"),
-                              "vessel full", SAILED, SAILED + timedelta(days=15), 0, M),
+        lambda: svc.roll_over(sid(), rollover(VesselVoyage(vessel="MAERSK EMDEN", voyage="250E"),
+                              "vessel full", SAILED, SAILED + timedelta(days=15), 0), M),
         lambda: svc.submit_shipping_instructions(
             sid(), shipping_instructions(containers=[resealed]), M),
         lambda: svc.approve_bl_draft(sid(), Approval(by="Ms Chen", at=NOW), None, M),
@@ -119,8 +130,8 @@ def other_steps(svc, ids: dict[str, UUID], name: str) -> list[Callable[[], Any]]
         lambda: svc.review(sid(), [], M),
         lambda: svc.confirm_by_carrier(sid(), confirmation(), M),
         lambda: svc.submit_shipping_instructions(sid(), shipping_instructions(), M),
-        lambda: svc.roll_over(sid(), VesselVoyage(vessel="MAERSK HONAM", voyage="251W"),
-                              "blank sailing", SAILED, SAILED + timedelta(days=30), 0, M),
+        lambda: svc.roll_over(sid(), rollover(VesselVoyage(vessel="MAERSK HONAM", voyage="251W"),
+                              "blank sailing", SAILED, SAILED + timedelta(days=30), 0), M),
     ]
 
 
@@ -138,10 +149,10 @@ def shipment_events(svc) -> list[Any]:
     """Every shipment event in notification-log order, as a projection runner reads them."""
     notifications = svc.store.recorder.select_notifications(start=None, limit=100_000)
     return [svc.store.mapper.to_domain_event(n) for n in notifications
-            if n.topic.startswith(SHIPMENT_TOPIC)]
+            if SHIPMENT.owns(n.topic)]
 
 
-def run(engine: Engine, tables: SlotTables, events: list[Any],
+def run(engine: Engine, slot: str, events: list[Any],
         batch_size: int) -> dict[UUID, BlDraftView]:
     """Fold and write batch by batch: one Change(before, after) per shipment per batch."""
     projection = BlDraftProjection()
@@ -154,13 +165,13 @@ def run(engine: Engine, tables: SlotTables, events: list[Any],
             shipment = event.mutate(shipment)
             state[event.originator_id] = (shipment, projection.evolve(view, event, shipment))
         with engine.begin() as conn:
-            projection.write(conn, tables, {sid: Change(view, state[sid][1])
+            projection.write(conn, slot, {sid: Change(view, state[sid][1])
                                             for sid, view in before.items()})
     return {sid: view for sid, (_, view) in state.items() if view is not None}
 
 
-def dump(engine: Engine, tables: SlotTables) -> tuple[list[dict], list[dict]]:
-    d, v = tables.bl_drafts, tables.bl_draft_versions
+def dump(engine: Engine, slot: str) -> tuple[list[dict], list[dict]]:
+    d, v = TABLES[slot].bl_drafts, TABLES[slot].bl_draft_versions
     with engine.connect() as conn:
         drafts = conn.execute(select(d).order_by(d.c.shipment_id)).mappings().all()
         rows = conn.execute(select(v).order_by(v.c.shipment_id, v.c.version)).mappings().all()
@@ -195,15 +206,15 @@ def test_batched_writes_leave_the_same_rows_as_one_write(service, engine):
     assert (demo.status, demo.approved_version) == (ISSUED, 6)
     with engine.connect() as conn:
         for sid, view in final.items():
-            assert current(conn, SINGLE, sid) == view.as_current()
-            assert versions(conn, SINGLE, sid, with_documents=True) == [
+            assert current(conn, TABLES[SINGLE], sid) == view.as_current()
+            assert versions(conn, TABLES[SINGLE], sid, with_documents=True) == [
                 v.as_dict() for v in view.versions]
-            assert versions(conn, SINGLE, sid) == [v.summary() for v in view.versions]
-            assert [r["version"] for r in versions(conn, SINGLE, sid)] == list(
+            assert versions(conn, TABLES[SINGLE], sid) == [v.summary() for v in view.versions]
+            assert [r["version"] for r in versions(conn, TABLES[SINGLE], sid)] == list(
                 range(1, view.version + 1))
-        assert current(conn, SINGLE, UUID(int=0)) is None
-        assert versions(conn, SINGLE, UUID(int=0)) == []
-        assert version(conn, SINGLE, ids["demo"], 99) is None
+        assert current(conn, TABLES[SINGLE], UUID(int=0)) is None
+        assert versions(conn, TABLES[SINGLE], UUID(int=0)) == []
+        assert version(conn, TABLES[SINGLE], ids["demo"], 99) is None
 
 
 def test_the_draft_as_of_each_event_is_the_version_stored_for_that_time(service, engine):
@@ -211,13 +222,13 @@ def test_the_draft_as_of_each_event_is_the_version_stored_for_that_time(service,
     run(engine, SINGLE, shipment_events(service), batch_size=4)
     history = service.history(ids["demo"])
     with engine.connect() as conn:
-        stored = versions(conn, SINGLE, ids["demo"], with_documents=True)
+        stored = versions(conn, TABLES[SINGLE], ids["demo"], with_documents=True)
         for event in history:
             view = as_of(history, event.timestamp)
             then = [r for r in stored if r["recorded_at"] <= event.timestamp][-1]
             assert (view.version, view.document) == (then["version"], then["document"]), \
                 f"as of {type(event).__name__} v{event.originator_version}"
-            assert version(conn, SINGLE, ids["demo"], view.version) == then
+            assert version(conn, TABLES[SINGLE], ids["demo"], view.version) == then
         assert as_of(history, history[0].timestamp - timedelta(microseconds=1)) is None
 
 
@@ -229,12 +240,12 @@ def test_as_of_equals_the_stored_version_for_every_demo_shipment(settings, servi
     with engine.connect() as conn:
         for sid in ids:
             history = service.history(sid)
-            stored = versions(conn, BATCHED, sid, with_documents=True)
+            stored = versions(conn, TABLES[BATCHED], sid, with_documents=True)
             for event in history:
                 view = as_of(history, event.timestamp)
                 then = [r for r in stored if r["recorded_at"] <= event.timestamp][-1]
                 assert (view.version, view.document) == (then["version"], then["document"])
-            assert current(conn, BATCHED, sid) == as_of(history).as_current()
+            assert current(conn, TABLES[BATCHED], sid) == as_of(history).as_current()
 
 
 def test_a_view_that_is_gone_leaves_no_rows(service, engine):

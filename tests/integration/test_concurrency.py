@@ -16,12 +16,12 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from factories import confirmation, meta, order
-from shipflow.application import ConcurrentWrite, ShipmentService
-from shipflow.events.charges import ChargeLine
-from shipflow.events.errors import DomainError, VersionConflict
-from shipflow.events.state import FieldChange
-from shipflow.events.tracking import Milestone
+from factories import amendment, confirmation, meta, order
+from shipflow.events.common import DomainError, VersionConflict
+from shipflow.events.shipment.charges import ChargeLine
+from shipflow.events.shipment.records import FieldChange
+from shipflow.events.shipment.tracking import Milestone
+from shipflow.services.shipments import ConcurrentWrite, ShipmentService
 from shipflow.store import open_store
 
 TIMEOUT = 20
@@ -194,7 +194,8 @@ def test_two_threads_without_expected_version_both_land(service, other, sid):
 
 
 def _amend(svc: ShipmentService, sid: UUID) -> None:
-    svc.request_amendment(sid, [FieldChange(field="pod", after="USLGB")], "mail 7", "", [], [],
+    svc.request_amendment(sid, amendment([FieldChange(field="pod", after="USLGB")], "mail 7", "",
+                                         [], []),
                           meta())
 
 

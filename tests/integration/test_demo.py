@@ -14,10 +14,10 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from rich.console import Console
 
-from shipflow.application import ShipmentService
 from shipflow.demo import DEMO_BASE, load_demo
-from shipflow.events.state import AmendmentStatus, BookingStatus
-from shipflow.events.tracking import Classifier
+from shipflow.events.shipment.records import AmendmentStatus, BookingStatus
+from shipflow.events.shipment.tracking import Classifier
+from shipflow.services.shipments import ShipmentService
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -21,19 +21,18 @@ from psycopg import sql
 from pydantic import BaseModel
 from stdnum import iso6346
 
-from factories import NOW, confirmation, meta, order, shipping_instructions
-from shipflow.api.reads import event_record
-from shipflow.application import ShipmentService
+from factories import NOW, amendment, confirmation, meta, order, rollover, shipping_instructions
+from shipflow.api.shipment_reads import event_record
 from shipflow.config import Settings
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeChange, ChargeDirection, ChargeLine
-from shipflow.events.documents import BlDating, BlIssue, BlRelease
-from shipflow.events.errors import NotFound
-from shipflow.events.shipment import Shipment
-from shipflow.events.shipment_events import EVENT_TYPES, ChargeAdded
-from shipflow.events.state import FieldChange, RuleConfirmation, SailingOutcome
-from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
-from shipflow.events.values import Money, Source, VesselVoyage
+from shipflow.events.common import Money, NotFound, Source, VesselVoyage
+from shipflow.events.shipment.aggregate import Shipment
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeChange, ChargeDirection, ChargeLine
+from shipflow.events.shipment.documents import BlDating, BlIssue, BlRelease
+from shipflow.events.shipment.events import EVENT_TYPES, ChargeAdded
+from shipflow.events.shipment.records import FieldChange, RuleConfirmation, SailingOutcome
+from shipflow.events.shipment.tracking import CustomerNotice, Milestone, ShipmentException
+from shipflow.services.shipments import ShipmentService
 from shipflow.store import open_store
 
 CST = timezone(timedelta(hours=8))
@@ -102,7 +101,7 @@ def container_no(owner_serial: str) -> str:
 def test_events_live_in_their_own_file_or_schema(service, settings, tmp_path):
     sid = service.request_booking(order(), meta()).shipment_id
     assert [r[1:3] for r in raw_rows(settings, sid)] == [
-        (1, "shipflow.events.shipment_events:BookingRequested")]
+        (1, "shipflow.events.shipment.events:BookingRequested")]
     if settings.is_postgres:
         with psycopg.connect(settings.database_url) as conn:
             tables = {r[0] for r in conn.execute(
@@ -176,11 +175,12 @@ def test_every_event_and_payload_kind_round_trips_exactly(service):
     changes = [FieldChange(field="consignee.address", after="2 Harbor Dr"),
                FieldChange(field="equipment.0.count", after=2),
                FieldChange(field="notify_party", after={"name": "Acme Notify", "phone": "+1 5"})]
-    n = rt(s, s.request_amendment, changes, "email 2026-11-21", "consignee moved",
-           [charge("AMD", "35.50")], ["customs_broker"], meta())
+    n = rt(s, s.request_amendment, amendment(changes, "email 2026-11-21", "consignee moved",
+           [charge("AMD", "35.50")], ["customs_broker"]), meta())
     rt(s, s.approve_amendment, n, meta())  # AmendmentApproved + the fee as ChargeAdded
-    rt(s, s.request_amendment, [FieldChange(field="remarks", after="fragile")], "email 2", "",
-       [], [], meta())
+    rt(s, s.request_amendment, amendment([FieldChange(field="remarks", after="fragile")],
+                                         "email 2", "",
+       [], []), meta())
     rt(s, s.reject_amendment, 2, "customer withdrew", meta())
     boxes = [{"container_no": container_no(no), "size_type": st, "seals": ["S1", "S2"],
               "packages": 60, "cargo_weight_kg": "7250.5", "vgm_kg": "11000", "vgm_method": "SM2"}
@@ -190,10 +190,10 @@ def test_every_event_and_payload_kind_round_trips_exactly(service):
     rt(s, s.record_milestone, Milestone(kind="TRANSPORT", code="DEPA", classifier="EST",
                                         event_time=NOW + timedelta(days=16), facility="WGQ4",
                                         vessel_voyage=vessel), tms)  # + ScheduleChanged
-    rt(s, s.roll_over, VesselVoyage(vessel="MSC ANNA", voyage="051W"), "vessel full",
-       NOW + timedelta(days=18), NOW + timedelta(days=33), 0, meta())
-    rt(s, s.roll_over, VesselVoyage(vessel="FEEDER 1", voyage="9"), "feeder change",
-       NOW + timedelta(days=18), NOW + timedelta(days=35), 2, meta())  # legs hold a None
+    rt(s, s.roll_over, rollover(VesselVoyage(vessel="MSC ANNA", voyage="051W"), "vessel full",
+       NOW + timedelta(days=18), NOW + timedelta(days=33), 0), meta())
+    rt(s, s.roll_over, rollover(VesselVoyage(vessel="FEEDER 1", voyage="9"), "feeder change",
+       NOW + timedelta(days=18), NOW + timedelta(days=35), 2), meta())  # legs hold a None
     x = rt(s, s.raise_exception, ShipmentException(
         kind="CUSTOMS_INSPECTION", description="X-ray", location="CNSHA"), meta(role="tracking"))
     rt(s, s.resolve_exception, x, "released", meta())
@@ -245,9 +245,9 @@ def test_rollover_times_given_with_an_offset_are_stored_in_utc(service):
     sid = service.request_booking(order(), meta()).shipment_id
     service.review(sid, [], meta())
     service.confirm_by_carrier(sid, confirmation(), meta())
-    service.roll_over(sid, VesselVoyage(vessel="MSC ANNA", voyage="1"), "rolled",
+    service.roll_over(sid, rollover(VesselVoyage(vessel="MSC ANNA", voyage="1"), "rolled",
                       datetime(2026, 12, 8, 9, tzinfo=CST), datetime(2026, 12, 28, 9, tzinfo=CST),
-                      0, meta())
+                      0), meta())
     s = service.get(sid)
     assert [t.utcoffset() for t in (s.planned_etd, s.planned_eta, s.etd)] == [timedelta(0)] * 3
 
@@ -268,13 +268,13 @@ def grow(svc: ShipmentService, sid: uuid.UUID, target: int) -> None:
         x = svc.raise_exception(sid, ShipmentException(kind="STRIKE", description=f"#{i}"),
                                 m).result
         svc.resolve_exception(sid, x, "over", m)
-        a = svc.request_amendment(sid, [FieldChange(field="consignee.address",
+        a = svc.request_amendment(sid, amendment([FieldChange(field="consignee.address",
                                                     after=f"{i} Harbor Dr")],
-                                  f"mail {i}", "moved", [charge(f"A{i}")], ["finance"], m).result
+                                  f"mail {i}", "moved", [charge(f"A{i}")], ["finance"]), m).result
         svc.approve_amendment(sid, a, m)
         svc.submit_shipping_instructions(sid, shipping_instructions(marks_and_numbers=f"M{i}"), m)
-        svc.roll_over(sid, VesselVoyage(vessel=f"VESSEL {i}", voyage=f"{i}E"), "rolled",
-                      NOW + timedelta(days=16 + i), NOW + timedelta(days=40 + i), 0, m)
+        svc.roll_over(sid, rollover(VesselVoyage(vessel=f"VESSEL {i}", voyage=f"{i}E"), "rolled",
+                      NOW + timedelta(days=16 + i), NOW + timedelta(days=40 + i), 0), m)
         svc.void_charge(sid, n, "duplicate", m)
 
 
@@ -403,8 +403,9 @@ def test_stored_events_are_never_updated(service, settings):
     before = raw_rows(settings, sid)
     assert len(before) == 4
 
-    a = service.request_amendment(sid, [FieldChange(field="pod", after="USLGB")], "mail", "",
-                                  [], [], meta()).result
+    a = service.request_amendment(sid, amendment([FieldChange(field="pod", after="USLGB")], "mail",
+                                                 "",
+                                  [], []), meta()).result
     service.approve_amendment(sid, a, meta())
     service.adjust_charge(sid, n, ChargeChange(unit_price=Money(amount=Decimal("1900"),
                                                                 currency="USD"), reason="GRI"),
@@ -421,8 +422,8 @@ def test_stored_events_are_never_updated(service, settings):
 def test_v1_bl_draft_approval_reads_as_approving_no_particular_document(service):
     """BlDraftApproved v1 had no fingerprint of the approved document: read back it is an
     approval of no particular document, so the B/L must be approved again before issue."""
-    from shipflow.events.errors import InvalidTransition
-    from shipflow.events.shipment_events import BlDraftApproved
+    from shipflow.events.common import InvalidTransition
+    from shipflow.events.shipment.events import BlDraftApproved
 
     assert BlDraftApproved.class_version == 2
     sid = service.request_booking(order(), meta()).shipment_id

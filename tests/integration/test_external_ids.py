@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from factories import NOW, confirmation, meta, order
-from shipflow.application import ShipmentService
-from shipflow.events.errors import DuplicateEvent
-from shipflow.events.tracking import Milestone
+from shipflow.events.common import DuplicateEvent
+from shipflow.events.shipment.tracking import Milestone
+from shipflow.services.shipments import ShipmentService
 
 GATE_IN = Milestone(kind="EQUIPMENT", code="GTIN", classifier="ACT", location="CNSHA",
                     event_time=NOW + timedelta(days=14))

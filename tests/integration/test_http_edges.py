@@ -42,8 +42,8 @@ def test_a_405_lists_the_allowed_methods(client):
 
 def test_an_account_is_not_a_shipment(client):
     from ar_factories import fin, terms
-    from shipflow.accounts.account import account_id
-    from shipflow.accounts.application import AccountService
+    from shipflow.events.account.aggregate import account_id
+    from shipflow.services.accounts import AccountService
 
     AccountService(client.app.state.service.store).open_account("CUST-ACME", terms(), fin())
     aid = account_id("CUST-ACME")

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from factories import confirmation, meta, order, shipping_instructions
-from shipflow.application import ShipmentService
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections import search
+from shipflow.projections.engine.read_models import ReadModels
 from shipflow.projections.search import SearchProjection
+from shipflow.services.shipments import ShipmentService
 
 
 @pytest.fixture
@@ -35,8 +36,8 @@ def _book(svc, n: int) -> list:
 
 
 def _rows(rm: ReadModels) -> list[dict]:
-    t = rm.tables("shipments")
     with rm.engine.connect() as conn:
+        t = search.active(conn)
         rows = [dict(r._mapping) for r in conn.execute(
             select(t.shipments).order_by(t.shipments.c.shipment_id))]
         refs = sorted(tuple(r) for r in conn.execute(select(t.shipment_refs)))

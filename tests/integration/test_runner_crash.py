@@ -11,16 +11,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from factories import confirmation, meta, order
-from shipflow.application import ShipmentService
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections import search
+from shipflow.projections.engine.read_models import ReadModels
 from shipflow.projections.search import SearchProjection
+from shipflow.services.shipments import ShipmentService
 
 SCRIPT = Path(__file__).with_name("crashing_runner.py")
 
 
 def _rows(rm: ReadModels) -> list:
-    t = rm.tables("shipments")
     with rm.engine.connect() as conn:
+        t = search.active(conn)
         rows = [{k: v for k, v in r._mapping.items() if k != "updated_at"}
                 for r in conn.execute(select(t.shipments).order_by(t.shipments.c.shipment_id))]
         refs = sorted(tuple(r) for r in conn.execute(select(t.shipment_refs)))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from factories import NOW, confirmation, meta, order, shipping_instructions
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeLine
-from shipflow.events.documents import BlIssue
-from shipflow.events.state import BookingStatus, FieldChange, SailingOutcome
-from shipflow.events.tracking import Milestone
+from factories import NOW, amendment, confirmation, meta, order, shipping_instructions
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeLine
+from shipflow.events.shipment.documents import BlIssue
+from shipflow.events.shipment.records import BookingStatus, FieldChange, SailingOutcome
+from shipflow.events.shipment.tracking import Milestone
 
 
 def test_happy_path_from_handover_to_close(service):
@@ -19,8 +19,8 @@ def test_happy_path_from_handover_to_close(service):
     service.review(sid, [], m)
     service.confirm_by_carrier(sid, confirmation(), m)
     n = service.request_amendment(
-        sid, [FieldChange(field="consignee.address", after="2 Harbor Dr, Long Beach")],
-        "email 2026-11-21 from shipper", "consignee moved", [], ["customs_broker"], m).result
+        sid, amendment([FieldChange(field="consignee.address", after="2 Harbor Dr, Long Beach")],
+        "email 2026-11-21 from shipper", "consignee moved", [], ["customs_broker"]), m).result
     service.approve_amendment(sid, n, m)
     service.submit_shipping_instructions(sid, shipping_instructions(), m)
     service.add_charge(sid, ChargeLine.model_validate({

@@ -15,14 +15,15 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from factories import NOW, confirmation, meta, order
-from shipflow.application import ShipmentService
-from shipflow.events.values import Source
-from shipflow.projections import slots
-from shipflow.projections.base import Change, fold
-from shipflow.projections.tables import metadata
-from shipflow.sla.config import DEFAULT_CONFIG
-from shipflow.sla.ticker import Ticker
-from shipflow.sla.timers import SlaProjection, next_due, timers_for, work_queue
+from shipflow.database import metadata
+from shipflow.events.common import Source
+from shipflow.projections.engine import slots
+from shipflow.projections.engine.base import Change, fold
+from shipflow.projections.sla import tables as sla_tables
+from shipflow.projections.sla.config import DEFAULT_CONFIG
+from shipflow.projections.sla.ticker import Ticker
+from shipflow.projections.sla.timers import SlaProjection, next_due, timers_for, work_queue
+from shipflow.services.shipments import ShipmentService
 
 SHA = ZoneInfo("Asia/Shanghai")
 
@@ -61,8 +62,7 @@ def project(engine: Engine, service: ShipmentService, *sids) -> None:
     """What the projection runner would write: each shipment's folded timers, active slot."""
     projection = SlaProjection(DEFAULT_CONFIG)
     with engine.begin() as conn:
-        tables = slots.active_tables(conn, "sla")
-        projection.write(conn, tables, {
+        projection.write(conn, slots.active_slot(conn, "sla"), {
             sid: Change(None, fold(projection, service.history(sid))[1]) for sid in sids})
 
 
@@ -75,7 +75,7 @@ def test_breach_recorded_once_then_met_late(service, engine):
     sid = service.request_booking(order(), meta(occurred_at=booked)).shipment_id
     project(engine, service, sid)
     with engine.connect() as conn:
-        tables = slots.active_tables(conn, "sla")
+        tables = sla_tables.active(conn)
         assert next_due(conn, tables, [sid]) == {sid: sh(2026, 11, 18, 10, 30)}
     clock = Clock(sh(2026, 11, 18, 10, 29))
     ticker = Ticker(service, engine, DEFAULT_CONFIG, clock=clock)
@@ -98,7 +98,7 @@ def test_breach_recorded_once_then_met_late(service, engine):
 
     project(engine, service, sid)
     with engine.connect() as conn:
-        tables = slots.active_tables(conn, "sla")
+        tables = sla_tables.active(conn)
         [row] = work_queue(conn, tables, state="breached", office="SHA")
         assert (row.shipment_id, row.key, row.breached_at) == (sid, "web_order_review",
                                                               sh(2026, 11, 18, 10, 31))
@@ -110,7 +110,7 @@ def test_breach_recorded_once_then_met_late(service, engine):
     service.review(sid, [], meta(occurred_at=sh(2026, 11, 18, 11, 0)))
     project(engine, service, sid)
     with engine.connect() as conn:
-        tables = slots.active_tables(conn, "sla")
+        tables = sla_tables.active(conn)
         [t] = timers_for(conn, tables, sid)
         assert (t.state, t.late, t.met_at, t.breached_at) == (
             "met", True, sh(2026, 11, 18, 11, 0), sh(2026, 11, 18, 10, 31))
@@ -165,7 +165,7 @@ def test_two_tickers_racing_record_one_breach_per_timer(settings, service, engin
     assert fresh.tick() == []
     project(engine, service, *sids)
     with engine.connect() as conn:
-        tables = slots.active_tables(conn, "sla")
+        tables = sla_tables.active(conn)
         queue = work_queue(conn, tables, state="breached", limit=100)
         assert len(queue) == len(sids) * len(expected)
         page1 = work_queue(conn, tables, state="breached", limit=5)
@@ -192,9 +192,10 @@ def test_writer_deletes_rows_of_a_vanished_view_and_clear_empties_the_slot(servi
     projection = SlaProjection(DEFAULT_CONFIG)
     _, view = fold(projection, service.history(sid))
     with engine.begin() as conn:
-        tables = slots.active_tables(conn, "sla")
-        projection.write(conn, tables, {sid: Change(view, None)})
+        slot = slots.active_slot(conn, "sla")
+        tables = sla_tables.TABLES[slot]
+        projection.write(conn, slot, {sid: Change(view, None)})
         assert timers_for(conn, tables, sid) == []
         assert len(timers_for(conn, tables, other)) == 1
-        projection.clear(conn, tables)
+        projection.clear(conn, slot)
         assert work_queue(conn, tables) == []

@@ -12,18 +12,23 @@ import pytest
 from ar_factories import (
     CUSTOMER,
     USUAL,
+    advice,
     app,
     cs,
+    dunning,
     fin,
     inv,
+    invoice_request,
     job,
     line,
+    promise,
     terms,
+    unapplication,
     usd,
 )
 from factories import meta
-from shipflow.accounts.application import AccountService
-from shipflow.accounts.values import (
+from shipflow.events.account.values import (
+    ChargeAdjustment,
     Cheque,
     CommitmentOutcome,
     ConceptExplanation,
@@ -31,10 +36,12 @@ from shipflow.accounts.values import (
     DunningLevel,
     PaymentMethod,
     PaymentStatus,
+    RebillRequest,
 )
-from shipflow.events.charges import ChargeChange
-from shipflow.events.errors import DomainError, NotPermitted
-from shipflow.events.state import ReviewOutcome
+from shipflow.events.common import DomainError, NotPermitted
+from shipflow.events.shipment.charges import ChargeChange
+from shipflow.events.shipment.records import ReviewOutcome
+from shipflow.services.accounts import AccountService
 
 T = PaymentMethod.TRANSFER
 DAY = date(2026, 11, 20)
@@ -55,7 +62,8 @@ def refused(rule: str, fn, *args, **kw) -> DomainError:
 
 
 def invoice(ar, sid, currency="USD", numbers=None, bill_to=CUSTOMER, explanations=(), on=DAY):
-    return ar.issue_invoice(CUSTOMER, sid, bill_to, currency, numbers, list(explanations), on,
+    return ar.issue_invoice(CUSTOMER, invoice_request(sid, bill_to, currency, numbers,
+                                                      list(explanations), on),
                             cs()).result
 
 
@@ -137,11 +145,11 @@ def test_credit_note_releases_the_charge_which_can_then_be_voided(memory_service
 def test_rebill_credits_corrects_and_bills_again_moving_payments(memory_service, ar):
     sid = job(memory_service, USUAL)
     first = invoice(ar, sid, "USD")
-    p = ar.receive_payment(CUSTOMER, usd(1000), "BR-1", None, "Acme", T, None, fin()).result
+    p = ar.receive_payment(CUSTOMER, advice(usd(1000), "BR-1", None, "Acme", T, None), fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(first.number, 1000)], None, fin())
-    r = ar.rebill(CUSTOMER, first.number, [(1, ChargeChange(unit_price=usd("1750"),
-                                                            reason="agreed discount"))],
-                  [], "price agreed with sales", [], None, fin())
+    r = ar.rebill(CUSTOMER, first.number, RebillRequest(
+        reason="price agreed with sales", adjustments=[ChargeAdjustment(
+            charge_number=1, unit_price=usd("1750"), reason="agreed discount")]), fin())
     assert r.events == ["PaymentUnapplied", "CreditNoteIssued", "InvoiceIssued",
                         "PaymentApplied", "ChargesReleased", "ChargeAdjusted",
                         "ChargesInvoiced"]
@@ -154,14 +162,14 @@ def test_rebill_credits_corrects_and_bills_again_moving_payments(memory_service,
     assert a.payments[p.number].applied == {new.number: Decimal("1000")}
     assert a.balances["USD"] == Decimal("750.00")
     assert memory_service.get(sid).charges[0].invoice_number == new.number
-    refused("invoice_credited", ar.rebill, CUSTOMER, first.number, [], [], "again", [], None,
-            fin())
+    refused("invoice_credited", ar.rebill, CUSTOMER, first.number,
+            RebillRequest(reason="again"), fin())
 
 
 def test_partial_and_multi_invoice_application_unapplied_cash_on_account(memory_service, ar):
     a_job, b_job = job(memory_service, USUAL), job(memory_service, USUAL)
     i1, i2 = invoice(ar, a_job).number, invoice(ar, b_job).number
-    p = ar.receive_payment(CUSTOMER, usd(3000), "BR-9", date(2026, 11, 25), "Acme", T, None,
+    p = ar.receive_payment(CUSTOMER, advice(usd(3000), "BR-9", date(2026, 11, 25), "Acme", T, None),
                            fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(i1, 1850), app(i2, 1000)], None, fin())
     a = ar.get(CUSTOMER)
@@ -175,7 +183,7 @@ def test_partial_and_multi_invoice_application_unapplied_cash_on_account(memory_
             [app(i2, 10, "CNY")], None, fin())
     refused("finance_role_required", ar.apply_payment, CUSTOMER, p.number, [app(i2, 10)],
             None, cs())
-    ar.unapply_payment(CUSTOMER, p.number, i1, usd(50), "short-paid", None, fin())
+    ar.unapply_payment(CUSTOMER, p.number, unapplication(i1, usd(50), "short-paid", None), fin())
     a = ar.get(CUSTOMER)
     assert a.invoices[i1].open_amount == Decimal("50.00")
     assert a.payments[p.number].unapplied == Decimal("200")
@@ -184,19 +192,21 @@ def test_partial_and_multi_invoice_application_unapplied_cash_on_account(memory_
 
 def test_possible_duplicate_is_flagged_and_not_applied_until_confirmed(memory_service, ar):
     i1 = invoice(ar, job(memory_service, USUAL)).number
-    first = ar.receive_payment(CUSTOMER, usd(1000), "BBVA-778", None, "Acme", T, None, fin())
-    dup = ar.receive_payment(CUSTOMER, usd("1000.00"), "bbva-778 ", None, " ACME", T, None,
+    first = ar.receive_payment(CUSTOMER, advice(usd(1000), "BBVA-778", None, "Acme", T, None),
+                               fin())
+    dup = ar.receive_payment(CUSTOMER, advice(usd("1000.00"), "bbva-778 ", None, " ACME", T, None),
                              fin()).result
     assert (dup.status, dup.duplicate_of) == (PaymentStatus.FLAGGED, first.result.number)
     assert ar.get(CUSTOMER).balances["USD"] == Decimal("850.00")  # the flagged one not counted
     refused("payment_possible_duplicate", ar.apply_payment, CUSTOMER, dup.number,
             [app(i1, 100)], None, fin())
-    other = ar.receive_payment(CUSTOMER, usd(1000), "BBVA-779", None, "Acme", T, None, fin())
+    other = ar.receive_payment(CUSTOMER, advice(usd(1000), "BBVA-779", None, "Acme", T, None),
+                               fin())
     assert other.result.status is PaymentStatus.RECEIVED  # another reference: not a duplicate
     ar.reject_payment(CUSTOMER, dup.number, "the same transfer imported twice", fin())
     refused("payment_rejected", ar.apply_payment, CUSTOMER, dup.number, [app(i1, 1)], None,
             fin())
-    again = ar.receive_payment(CUSTOMER, usd(1000), "BBVA-778", None, "Acme", T, None,
+    again = ar.receive_payment(CUSTOMER, advice(usd(1000), "BBVA-778", None, "Acme", T, None),
                                fin()).result
     assert again.status is PaymentStatus.FLAGGED
     ar.confirm_payment(CUSTOMER, again.number, "customer paid twice; refund requested", fin())
@@ -207,10 +217,10 @@ def test_possible_duplicate_is_flagged_and_not_applied_until_confirmed(memory_se
 def test_bounced_cheque_reverses_its_applications(memory_service, ar):
     i1, i2 = (invoice(ar, job(memory_service, USUAL)).number for _ in range(2))
     cheque = Cheque(number="000123", bank="BBVA", post_dated=date(2026, 12, 1))
-    refused("cheque_details_required", ar.receive_payment, CUSTOMER, usd(2000), "", None,
-            "Acme", PaymentMethod.CHEQUE, None, fin())
-    p = ar.receive_payment(CUSTOMER, usd(2000), "CHQ-000123", None, "Acme",
-                           PaymentMethod.CHEQUE, cheque, fin()).result
+    refused("cheque_details_required", ar.receive_payment, CUSTOMER, advice(usd(2000), "", None,
+            "Acme", PaymentMethod.CHEQUE, None), fin())
+    p = ar.receive_payment(CUSTOMER, advice(usd(2000), "CHQ-000123", None, "Acme",
+                           PaymentMethod.CHEQUE, cheque), fin()).result
     assert p.value_date == date(2026, 12, 1)
     refused("cheque_post_dated", ar.apply_payment, CUSTOMER, p.number, [app(i1, 1850)],
             date(2026, 11, 30), fin())
@@ -227,47 +237,48 @@ def test_bounced_cheque_reverses_its_applications(memory_service, ar):
     assert a.payments[p.number].status is PaymentStatus.BOUNCED
     assert a.balances["USD"] == Decimal("3700.00")
     refused("payment_bounced", ar.bounce_cheque, CUSTOMER, p.number, None, "again", fin())
-    t = ar.receive_payment(CUSTOMER, usd(10), "W-1", None, "Acme", T, None, fin()).result
+    t = ar.receive_payment(CUSTOMER, advice(usd(10), "W-1", None, "Acme", T, None), fin()).result
     refused("not_a_cheque", ar.bounce_cheque, CUSTOMER, t.number, None, "?", fin())
 
 
 def test_commitments_and_their_outcome(memory_service, ar):
     i1 = invoice(ar, job(memory_service, USUAL)).number
-    n = ar.record_commitment(CUSTOMER, usd(1850), date(2026, 12, 28), [i1], "Ms Chen",
-                             "will pay after Christmas", cs()).result
+    n = ar.record_commitment(CUSTOMER, promise(usd(1850), date(2026, 12, 28), [i1], "Ms Chen",
+                             "will pay after Christmas"), cs()).result
     ar.record_commitment_outcome(CUSTOMER, n, CommitmentOutcome.BROKEN, "no payment", None,
                                  cs(date(2026, 12, 29)))
     refused("commitment_decided", ar.record_commitment_outcome, CUSTOMER, n,
             CommitmentOutcome.KEPT, "", None, cs())
     refused("commitment_not_found", ar.record_commitment_outcome, CUSTOMER, 9,
             CommitmentOutcome.KEPT, "", None, cs())
-    refused("invoice_not_found", ar.record_commitment, CUSTOMER, usd(1), DAY, ["INV-X"], "",
-            "", cs())
+    refused("invoice_not_found", ar.record_commitment, CUSTOMER, promise(usd(1), DAY, ["INV-X"], "",
+            ""), cs())
 
 
 def test_dunning_notices_escalate_per_shipment_or_account(memory_service, ar):
     s1, s2 = job(memory_service, USUAL), job(memory_service, USUAL)
     i1, i2 = invoice(ar, s1).number, invoice(ar, s2).number  # due 2026-12-20
-    refused("nothing_overdue", ar.issue_dunning_notice, CUSTOMER, DunningLevel.REMINDER,
-            None, None, date(2026, 12, 20), cs())
+    refused("nothing_overdue", ar.issue_dunning_notice, CUSTOMER, dunning(DunningLevel.REMINDER,
+            None, None, date(2026, 12, 20)), cs())
     late = date(2027, 1, 10)
     refused("escalation_out_of_order", ar.issue_dunning_notice, CUSTOMER,
-            DunningLevel.PRE_LEGAL, None, None, late, cs())
-    one = ar.issue_dunning_notice(CUSTOMER, DunningLevel.REMINDER, s1, None, late, cs()).result
+            dunning(DunningLevel.PRE_LEGAL, None, None, late), cs())
+    one = ar.issue_dunning_notice(CUSTOMER, dunning(DunningLevel.REMINDER, s1, None, late),
+                                  cs()).result
     assert [(i.invoice_number, i.days_overdue) for i in one.items] == [(i1, 21)]
     assert one.shipment_id == s1 and one.totals == [usd("1850.00")]
     refused("escalation_out_of_order", ar.issue_dunning_notice, CUSTOMER,
-            DunningLevel.PRE_LEGAL, None, None, late, cs())  # i2 had no reminder
-    ar.issue_dunning_notice(CUSTOMER, DunningLevel.PRE_LEGAL, None, [i1], late, cs())
+            dunning(DunningLevel.PRE_LEGAL, None, None, late), cs())  # i2 had no reminder
+    ar.issue_dunning_notice(CUSTOMER, dunning(DunningLevel.PRE_LEGAL, None, [i1], late), cs())
     ar.dispute_invoice(CUSTOMER, i2, "container was late", cs())
-    refused("invoice_disputed", ar.issue_dunning_notice, CUSTOMER, DunningLevel.REMINDER,
-            None, [i2], late, cs())
-    legal = ar.issue_dunning_notice(CUSTOMER, DunningLevel.LEGAL, None, None, late,
+    refused("invoice_disputed", ar.issue_dunning_notice, CUSTOMER, dunning(DunningLevel.REMINDER,
+            None, [i2], late), cs())
+    legal = ar.issue_dunning_notice(CUSTOMER, dunning(DunningLevel.LEGAL, None, None, late),
                                     cs()).result
     assert [i.invoice_number for i in legal.items] == [i1]  # the disputed one is left out
     assert ar.get(CUSTOMER).invoices[i1].dunning_level is DunningLevel.LEGAL
-    refused("ar_role_required", ar.issue_dunning_notice, CUSTOMER, DunningLevel.REMINDER,
-            None, None, late, meta("ops", "tracking"))
+    refused("ar_role_required", ar.issue_dunning_notice, CUSTOMER, dunning(DunningLevel.REMINDER,
+            None, None, late), meta("ops", "tracking"))
 
 
 def test_over_limit_holds_the_account_and_blocks_a_booking_review(memory_service, ar):
@@ -275,7 +286,8 @@ def test_over_limit_holds_the_account_and_blocks_a_booking_review(memory_service
                                                    {"amount": "5000", "currency": "CNY"}]),
                     fin())
     invoice(ar, job(memory_service, USUAL))
-    r = ar.issue_invoice(CUSTOMER, job(memory_service, USUAL), CUSTOMER, "USD", None, [], DAY,
+    r = ar.issue_invoice(CUSTOMER, invoice_request(job(memory_service, USUAL), CUSTOMER, "USD",
+                                                   None, [], DAY),
                          cs())
     assert r.events == ["InvoiceIssued", "CreditHoldPlaced", "ChargesInvoiced"]
     assert ar.get(CUSTOMER).hold.reasons == ["over_credit_limit:USD"]
@@ -293,7 +305,8 @@ def test_over_limit_holds_the_account_and_blocks_a_booking_review(memory_service
     memory_service.review(booking.shipment_id, [], meta())
     assert memory_service.get(booking.shipment_id).review_outcome is ReviewOutcome.ACCEPTED
     # more exposure than the release accepted: on hold again
-    r = ar.issue_invoice(CUSTOMER, job(memory_service, USUAL), CUSTOMER, "USD", None, [], DAY,
+    r = ar.issue_invoice(CUSTOMER, invoice_request(job(memory_service, USUAL), CUSTOMER, "USD",
+                                                   None, [], DAY),
                          cs())
     assert "CreditHoldPlaced" in r.events
 
@@ -316,24 +329,26 @@ def test_overdue_past_the_days_is_a_hold_even_before_anyone_records_it(memory_se
 
 
 def test_finance_role_guards_money_and_holds(ar):
-    refused("finance_role_required", ar.receive_payment, CUSTOMER, usd(1), "", None, "Acme", T,
-            None, cs())
+    refused("finance_role_required", ar.receive_payment, CUSTOMER, advice(usd(1), "", None, "Acme",
+                                                                          T,
+            None), cs())
     refused("finance_role_required", ar.place_hold, CUSTOMER, "", cs())
     refused("finance_role_required", ar.change_terms, CUSTOMER, terms(), cs())
     with pytest.raises(NotPermitted):
         ar.open_account("CUST-NEW", terms(), cs())
     refused("account_exists", ar.open_account, CUSTOMER, terms(), fin())
     refused("account_unchanged", ar.change_terms, CUSTOMER, terms(), fin())
-    refused("amount_must_be_positive", ar.receive_payment, CUSTOMER, usd(0), "", None, "A", T,
-            None, fin())
-    refused("amount_precision", ar.receive_payment, CUSTOMER, usd("1", "JPY").model_copy(
-        update={"amount": Decimal("1.5")}), "", None, "A", T, None, fin())
+    refused("amount_must_be_positive", ar.receive_payment, CUSTOMER, advice(usd(0), "", None, "A",
+                                                                            T,
+            None), fin())
+    refused("amount_precision", ar.receive_payment, CUSTOMER, advice(usd("1", "JPY").model_copy(
+        update={"amount": Decimal("1.5")}), "", None, "A", T, None), fin())
     refused("account_not_found", ar.get, "NOBODY")
 
 
 def test_a_charge_stored_before_invoicing_existed_reads_as_not_invoiced():
     """Snapshots taken before ``Charge.invoice_number`` existed decode with None."""
-    from shipflow.events.state import Charge
+    from shipflow.events.shipment.records import Charge
     from shipflow.events.transcodings import ModelTranscoding
 
     old = {"number": 1, "line": line("OFR", "10"), "amendment_number": None,

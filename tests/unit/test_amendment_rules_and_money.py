@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from factories import NOW, confirmation, meta, order
-from shipflow.events.errors import InvalidTransition, RulesBroken
-from shipflow.events.state import FieldChange
-from shipflow.events.values import Money
+from factories import NOW, amendment, confirmation, meta, order, rollover
+from shipflow.events.common import InvalidTransition, Money, RulesBroken
+from shipflow.events.shipment.records import FieldChange
 
 M = meta()
 
@@ -24,8 +23,9 @@ def confirmed(svc, **overrides):
 
 
 def amend(svc, sid, field, after, before=None):
-    return svc.request_amendment(sid, [FieldChange(field=field, after=after, before=before)],
-                                 "mail 2026-11-21", "", [], [], M)
+    return svc.request_amendment(sid, amendment([FieldChange(field=field, after=after,
+                                                             before=before)],
+                                 "mail 2026-11-21", "", [], []), M)
 
 
 @pytest.mark.parametrize(("field", "after", "rule"), [
@@ -93,16 +93,17 @@ def test_amounts_round_half_up_to_the_currency_minor_unit(currency, price, quant
 
 
 def test_shut_out_cargo_rolls_to_the_next_sailing_after_its_vessel_left(memory_service):
-    from shipflow.events.state import SailingOutcome
-    from shipflow.events.tracking import Milestone
-    from shipflow.events.values import VesselVoyage
+    from shipflow.events.common import VesselVoyage
+    from shipflow.events.shipment.records import SailingOutcome
+    from shipflow.events.shipment.tracking import Milestone
 
     sid = confirmed(memory_service)
     left = NOW + timedelta(days=15)
     memory_service.record_milestone(sid, Milestone(kind="TRANSPORT", code="DEPA",
                                                    classifier="ACT", event_time=left), M)
     memory_service.record_sailing_outcome(sid, SailingOutcome.SHUT_OUT, "overbooked", M)
-    memory_service.roll_over(sid, VesselVoyage(vessel="MSC ANNA", voyage="301E"), "shut out",
-                             left + timedelta(days=7), left + timedelta(days=23), 0, M)
+    memory_service.roll_over(sid, rollover(VesselVoyage(vessel="MSC ANNA", voyage="301E"),
+                                           "shut out",
+                             left + timedelta(days=7), left + timedelta(days=23), 0), M)
     s = memory_service.get(sid)
     assert (s.sailing_outcome, s.departed, s.etd) == (None, False, left + timedelta(days=7))

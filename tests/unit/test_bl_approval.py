@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from factories import NOW, confirmation, meta, order, shipping_instructions
-from shipflow.events.booking import Approval
-from shipflow.events.documents import BlIssue
-from shipflow.events.errors import InvalidTransition
-from shipflow.events.tracking import Milestone
+from shipflow.events.common import InvalidTransition
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.documents import BlIssue
+from shipflow.events.shipment.tracking import Milestone
 
 M = meta()
 SAILED = NOW + timedelta(days=15)

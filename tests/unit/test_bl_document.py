@@ -6,12 +6,12 @@ import copy
 import json
 from datetime import date, timedelta
 
-from factories import NOW, confirmation, meta, order, shipping_instructions, si_data
-from shipflow.events.bl_document import assemble
-from shipflow.events.booking import Approval
-from shipflow.events.documents import BlIssue
-from shipflow.events.tracking import Milestone
-from shipflow.events.values import VesselVoyage
+from factories import NOW, confirmation, meta, order, rollover, shipping_instructions, si_data
+from shipflow.events.common import VesselVoyage
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.documents import BlIssue
+from shipflow.events.shipment.tracking import Milestone
+from shipflow.events.shipment.transport_document import assemble
 
 M = meta()
 DEPARTED = NOW + timedelta(days=15)
@@ -123,12 +123,12 @@ def test_shipping_instructions_give_containers_seals_weights_and_marks(memory_se
 
 def test_vessel_voyages_follow_rollovers_on_every_leg(memory_service):
     sid = booked(memory_service)
-    memory_service.roll_over(sid, VesselVoyage(vessel="MAERSK EMDEN", voyage="250E",
+    memory_service.roll_over(sid, rollover(VesselVoyage(vessel="MAERSK EMDEN", voyage="250E",
                                                imo="9456783"), "vessel full",
-                             NOW + timedelta(days=22), NOW + timedelta(days=37), 0, M)
-    memory_service.roll_over(sid, VesselVoyage(vessel="MAERSK HONAM", voyage="301W"),
+                             NOW + timedelta(days=22), NOW + timedelta(days=37), 0), M)
+    memory_service.roll_over(sid, rollover(VesselVoyage(vessel="MAERSK HONAM", voyage="301W"),
                              "connection missed", NOW + timedelta(days=22),
-                             NOW + timedelta(days=40), 1, M)
+                             NOW + timedelta(days=40), 1), M)
     assert assemble(memory_service.get(sid))["transports"]["vesselVoyages"] == [
         {"vesselName": "MAERSK EMDEN", "carrierExportVoyageNumber": "250E",
          "vesselIMONumber": "9456783"},

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from factories import NOW, confirmation, meta, order, shipping_instructions
-from shipflow.events.bl_document import CHANGES_DOCUMENT, assemble
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeChange, ChargeLine
-from shipflow.events.documents import BlDating, BlIssue
-from shipflow.events.shipment_events import EVENT_TYPES
-from shipflow.events.state import FieldChange, RuleConfirmation, SailingOutcome
-from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
-from shipflow.events.values import VesselVoyage
+from factories import NOW, amendment, confirmation, meta, order, rollover, shipping_instructions
+from shipflow.events.common import VesselVoyage
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeChange, ChargeLine
+from shipflow.events.shipment.documents import BlDating, BlIssue
+from shipflow.events.shipment.events import EVENT_TYPES
+from shipflow.events.shipment.records import FieldChange, RuleConfirmation, SailingOutcome
+from shipflow.events.shipment.tracking import CustomerNotice, Milestone, ShipmentException
+from shipflow.events.shipment.transport_document import CHANGES_DOCUMENT, assemble
 
 M = meta()
 SAILED = NOW + timedelta(days=15)
@@ -27,19 +27,20 @@ def busy_shipment(svc):
     """Every kind of event a shipment can record, in a plausible order."""
     sid = svc.request_booking(order(customer_signature_ref=None), M).shipment_id
     svc.review(sid, [], M)
-    n = svc.request_amendment(sid, [FieldChange(field="customer_signature_ref",
-                                                after="SO-1")], "mail", "", [], [], M).result
+    n = svc.request_amendment(sid, amendment([FieldChange(field="customer_signature_ref",
+                                                after="SO-1")], "mail", "", [], []), M).result
     svc.reject_amendment(sid, n, "wrong file", M)
     svc.review(sid, [RuleConfirmation(rule="customer_signature_required", confirmed_by="Zhao",
                                       confirmed_at=NOW)], M)
     svc.confirm_by_carrier(sid, confirmation(), M)
     svc.notify_customer(sid, CustomerNotice(kind="BOOKING_CONFIRMATION"), M)
-    n = svc.request_amendment(sid, [FieldChange(field="consignee.address", after="9 Ocean")],
-                              "mail", "", [LINE], [], M).result
+    n = svc.request_amendment(sid, amendment([FieldChange(field="consignee.address",
+                                                          after="9 Ocean")],
+                              "mail", "", [LINE], []), M).result
     svc.approve_amendment(sid, n, M)
     svc.submit_shipping_instructions(sid, shipping_instructions(), M)
-    svc.roll_over(sid, VesselVoyage(vessel="MSC ANNA", voyage="1"), "rolled",
-                  SAILED, SAILED + timedelta(days=16), 0, M)
+    svc.roll_over(sid, rollover(VesselVoyage(vessel="MSC ANNA", voyage="1"), "rolled",
+                  SAILED, SAILED + timedelta(days=16), 0), M)
     svc.record_milestone(sid, Milestone(kind="TRANSPORT", code="DEPA", classifier="ACT",
                                         event_time=SAILED), M)
     svc.record_sla_breach(sid, "booking_confirmation", "booking_confirmation", NOW, NOW, M)

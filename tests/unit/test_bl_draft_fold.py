@@ -7,15 +7,22 @@ from datetime import date, timedelta
 
 import pytest
 
-from factories import NOW, confirmation, meta, order, shipping_instructions, si_data
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeLine
-from shipflow.events.documents import BlIssue
-from shipflow.events.errors import InvalidTransition
-from shipflow.events.state import FieldChange
-from shipflow.events.tracking import CustomerNotice, Milestone
-from shipflow.events.values import VesselVoyage
-from shipflow.projections.base import fold
+from factories import (
+    NOW,
+    amendment,
+    confirmation,
+    meta,
+    order,
+    rollover,
+    shipping_instructions,
+    si_data,
+)
+from shipflow.events.common import InvalidTransition, VesselVoyage
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeLine
+from shipflow.events.shipment.documents import BlIssue
+from shipflow.events.shipment.records import FieldChange
+from shipflow.events.shipment.tracking import CustomerNotice, Milestone
 from shipflow.projections.bl_draft import (
     APPROVED,
     DRAFT,
@@ -24,6 +31,7 @@ from shipflow.projections.bl_draft import (
     as_of,
     diff,
 )
+from shipflow.projections.engine.base import fold
 
 M = meta()
 DEPARTED = NOW + timedelta(days=15)
@@ -64,9 +72,9 @@ def depa(classifier="ACT", at=DEPARTED) -> Milestone:
 
 
 def amend(svc, sid, field="consignee.address", after="2 Harbor Dr, Long Beach", fees=()):
-    n = svc.request_amendment(sid, [FieldChange(field=field, after=after)],
+    n = svc.request_amendment(sid, amendment([FieldChange(field=field, after=after)],
                               "email from shipper 2026-11-21", "consignee moved", list(fees),
-                              ["customs_broker"], M).result
+                              ["customs_broker"]), M).result
     return n
 
 
@@ -123,8 +131,8 @@ def test_rollover_after_si_and_approval_is_a_new_version_and_drafts_again(memory
     approve(memory_service, sid, 3)
     assert (view_of(memory_service, sid).status, view_of(memory_service, sid).approved_version) \
         == (APPROVED, 3)
-    memory_service.roll_over(sid, NEXT_VESSEL, "vessel full", NOW + timedelta(days=22),
-                             NOW + timedelta(days=37), 0, meta(actor="cs.li"))
+    memory_service.roll_over(sid, rollover(NEXT_VESSEL, "vessel full", NOW + timedelta(days=22),
+                             NOW + timedelta(days=37), 0), meta(actor="cs.li"))
     view = view_of(memory_service, sid)
     assert caused(view) == ["BookingRequested", "CarrierConfirmed",
                             "ShippingInstructionsSubmitted", "RolledOver"]
@@ -195,15 +203,16 @@ def test_issue_is_a_new_version_with_status_issued(memory_service):
     memory_service.add_charge(sid, charge(), None, M)
     assert view_of(memory_service, sid) == view
     # the issued document stands: a transshipment rollover after issue is no new version
-    memory_service.roll_over(sid, NEXT_VESSEL, "missed connection", DEPARTED + timedelta(days=9),
-                             DEPARTED + timedelta(days=20), 1, M)
+    memory_service.roll_over(sid, rollover(NEXT_VESSEL, "missed connection",
+                                           DEPARTED + timedelta(days=9),
+                             DEPARTED + timedelta(days=20), 1), M)
     assert view_of(memory_service, sid) == view
 
 
 def test_views_do_not_share_state_with_the_shipment_they_were_folded_from(memory_service):
     sid = with_si(memory_service)
-    memory_service.roll_over(sid, NEXT_VESSEL, "vessel full", NOW + timedelta(days=22),
-                             NOW + timedelta(days=37), 0, M)
+    memory_service.roll_over(sid, rollover(NEXT_VESSEL, "vessel full", NOW + timedelta(days=22),
+                             NOW + timedelta(days=37), 0), M)
     events = memory_service.history(sid)
     projection, shipment, view, views = BlDraftProjection(), None, None, []
     for event in events:  # one Shipment object, mutated in place, as a runner folds

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from shipflow.config import Settings
-from shipflow.sla.calendar import BusinessCalendar, end_of_calendar_days
-from shipflow.sla.config import DEFAULT_CONFIG, SlaConfig, load_sla_config
+from shipflow.projections.sla.calendar import BusinessCalendar, end_of_calendar_days
+from shipflow.projections.sla.config import DEFAULT_CONFIG, SlaConfig, load_sla_config
 
 SHA = ZoneInfo("Asia/Shanghai")
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -151,11 +151,11 @@ def test_calendar_days_end_at_local_midnight():
 
 
 def test_naive_and_backwards_inputs_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="aware datetimes only"):
         CN.add_business_minutes(datetime(2026, 11, 18, 10, 0), 30)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="forwards only"):
         CN.add_business_minutes(sh(2026, 11, 18, 10, 0), -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="open before they close"):
         BusinessCalendar("Asia/Shanghai", "CN", open=time(18), close=time(9))
 
 

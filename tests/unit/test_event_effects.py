@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from factories import NOW, confirmation, meta, order
-from shipflow.events.charges import ChargeChange, ChargeLine
-from shipflow.events.errors import DomainError
-from shipflow.events.state import (
+from factories import NOW, amendment, confirmation, meta, order, rollover
+from shipflow.events.common import DomainError, Money, VesselVoyage
+from shipflow.events.shipment.charges import ChargeChange, ChargeLine
+from shipflow.events.shipment.records import (
     AmendmentStatus,
     BookingStatus,
     FieldChange,
@@ -18,8 +18,7 @@ from shipflow.events.state import (
     RuleConfirmation,
     SailingOutcome,
 )
-from shipflow.events.tracking import Milestone, ShipmentException
-from shipflow.events.values import Money, VesselVoyage
+from shipflow.events.shipment.tracking import Milestone, ShipmentException
 
 M = meta()
 ETD = NOW + timedelta(days=15)  # the factory confirmation's ETD and ETA
@@ -109,9 +108,9 @@ def test_approved_amendment_replaces_the_order_and_records_its_fees(memory_servi
     svc.add_charge(sid, line(), None, M)
     fees = [line("REHANDLING", "120", reason="new POD needs re-stow"), line("AMD", "35")]
     n = svc.request_amendment(
-        sid, [FieldChange(field="pod", after="USLGB"),
+        sid, amendment([FieldChange(field="pod", after="USLGB"),
               FieldChange(field="equipment.0.count", after=2)],
-        "email from shipper 2026-11-21", "POD change", fees, ["carrier_desk", "finance"],
+        "email from shipper 2026-11-21", "POD change", fees, ["carrier_desk", "finance"]),
         M).result
     requested = svc.get(sid)
     assert requested.order.pod == "USLAX"  # nothing changes until the CS approves
@@ -135,16 +134,17 @@ def test_approved_amendment_replaces_the_order_and_records_its_fees(memory_servi
 def test_rejected_amendment_changes_nothing_but_its_record(memory_service):
     svc = memory_service
     sid = booked(svc)
-    n = svc.request_amendment(sid, [FieldChange(field="pod", after="USLGB")], "ref", "r",
-                              [line("AMD", "35")], [], M).result
+    n = svc.request_amendment(sid, amendment([FieldChange(field="pod", after="USLGB")], "ref", "r",
+                              [line("AMD", "35")], []), M).result
     svc.reject_amendment(sid, n, "customer withdrew", M)
     s = svc.get(sid)
     assert s.order == order() and s.charges == []
     assert (s.amendments[0].status, s.amendments[0].decision_reason) == (
         AmendmentStatus.REJECTED, "customer withdrew")
     # the next amendment gets the next number
-    assert svc.request_amendment(sid, [FieldChange(field="pod", after="USLGB")], "ref2", "r",
-                                 [], [], M).result == 2
+    assert svc.request_amendment(sid, amendment([FieldChange(field="pod", after="USLGB")], "ref2",
+                                                "r",
+                                 [], []), M).result == 2
 
 
 # --- milestones ----------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def test_rollover_moves_the_cargo_and_clears_a_shut_out(memory_service):
     svc.record_milestone(sid, milestone("DEPA", "EST", ETD + timedelta(days=1)), M)
     svc.record_sailing_outcome(sid, SailingOutcome.SHUT_OUT, "vessel full", M)
     new_etd, new_eta = ETD + timedelta(days=7), ETA + timedelta(days=7)
-    svc.roll_over(sid, NEXT_VESSEL, "shut out: vessel full", new_etd, new_eta, 0, M)
+    svc.roll_over(sid, rollover(NEXT_VESSEL, "shut out: vessel full", new_etd, new_eta, 0), M)
     s = svc.get(sid)
     assert s.vessel_voyage == NEXT_VESSEL
     # the estimate for the old sailing no longer counts
@@ -260,8 +260,8 @@ def test_rollover_at_transshipment_keeps_the_actual_departure(memory_service):
     sid = booked(svc)
     svc.record_milestone(sid, milestone("DEPA", "ACT", ETD), M)
     feeder = VesselVoyage(vessel="KOTA LAYANG", voyage="031N")
-    svc.roll_over(sid, feeder, "missed connection at Busan", ETD + timedelta(days=5),
-                  ETA + timedelta(days=6), 1, M)
+    svc.roll_over(sid, rollover(feeder, "missed connection at Busan", ETD + timedelta(days=5),
+                  ETA + timedelta(days=6), 1), M)
     s = svc.get(sid)
     assert s.legs == [VesselVoyage(vessel="MAERSK ESSEN", voyage="248E"), feeder]
     assert (s.etd, s.eta, s.departed) == (ETD, ETA + timedelta(days=6), True)

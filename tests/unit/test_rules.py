@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 
 from factories import NOW, order
-from shipflow.events.rules import APPROVAL_RULES, DATA_RULES, data_violations, review_violations
+from shipflow.events.shipment.rules import (
+    APPROVAL_RULES,
+    DATA_RULES,
+    data_violations,
+    review_violations,
+)
 
 REEFER = {"size_type": "45R1", "count": 1}
 REEFER_OK = {**REEFER, "reefer": {"temperature_c": "-18", "ventilation_cbm_h": "0"},

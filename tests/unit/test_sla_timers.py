@@ -8,13 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from factories import NOW, confirmation, confirmation_data, meta, order, shipping_instructions
-from shipflow.events.state import FieldChange, SailingOutcome
-from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
-from shipflow.events.values import VesselVoyage
-from shipflow.projections.base import fold
-from shipflow.sla.config import DEFAULT_CONFIG, SlaConfig
-from shipflow.sla.timers import (
+from factories import (
+    NOW,
+    amendment,
+    confirmation,
+    confirmation_data,
+    meta,
+    order,
+    rollover,
+    shipping_instructions,
+)
+from shipflow.events.common import VesselVoyage
+from shipflow.events.shipment.records import FieldChange, SailingOutcome
+from shipflow.events.shipment.tracking import CustomerNotice, Milestone, ShipmentException
+from shipflow.projections.engine.base import fold
+from shipflow.projections.sla.config import DEFAULT_CONFIG, SlaConfig
+from shipflow.projections.sla.timers import (
     BREACHED,
     CANCELLED,
     MET,
@@ -155,13 +164,15 @@ def test_eta_slip_beyond_threshold_starts_a_delay_notice(memory_service):
 def test_rollover_starts_a_new_delay_notice_once_the_previous_was_sent(memory_service):
     sid = confirmed(memory_service)
     etd, eta = NOW + timedelta(days=22), NOW + timedelta(days=37)
-    memory_service.roll_over(sid, VesselVoyage(vessel="MAERSK EMDEN", voyage="250E"), "full",
-                             etd, eta, 0, at(sh(2026, 11, 19, 10)))
+    memory_service.roll_over(sid, rollover(VesselVoyage(vessel="MAERSK EMDEN", voyage="250E"),
+                                           "full",
+                             etd, eta, 0), at(sh(2026, 11, 19, 10)))
     view = view_of(memory_service, sid)
     assert [t.key for t in view.of_kind("delay_notice")] == ["delay_notice:1"]  # one, not two
     notify(memory_service, sid, "DELAY_NOTICE", sh(2026, 11, 19, 11))
-    memory_service.roll_over(sid, VesselVoyage(vessel="MAERSK ELBA", voyage="252E"), "again",
-                             etd + timedelta(days=7), eta + timedelta(days=7), 0,
+    memory_service.roll_over(sid, rollover(VesselVoyage(vessel="MAERSK ELBA", voyage="252E"),
+                                           "again",
+                             etd + timedelta(days=7), eta + timedelta(days=7), 0),
                              at(sh(2026, 11, 23, 10)))
     second = timer(memory_service, sid, "delay_notice:2")
     assert (second.state, second.started_at) == (OPEN, sh(2026, 11, 23, 10))
@@ -349,8 +360,8 @@ def test_customer_asking_for_a_later_pickup_moves_the_deadline(memory_service):
 def test_amendment_to_self_stuffing_cancels_the_pickup(memory_service):
     sid = confirmed(memory_service, sh(2026, 11, 18, 9, 30), stuffing=DRAYAGE)
     n = memory_service.request_amendment(
-        sid, [FieldChange(field="stuffing", after={"method": "SELF"})], "mail 18 Nov",
-        "customer trucks it", [], [], at(sh(2026, 11, 18, 10))).result
+        sid, amendment([FieldChange(field="stuffing", after={"method": "SELF"})], "mail 18 Nov",
+        "customer trucks it", [], []), at(sh(2026, 11, 18, 10))).result
     memory_service.approve_amendment(sid, n, at(sh(2026, 11, 18, 10, 5)))
     assert timer(memory_service, sid, "pickup").state == CANCELLED
 

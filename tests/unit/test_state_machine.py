@@ -11,21 +11,34 @@ from uuid import uuid4
 
 import pytest
 
-from factories import NOW, confirmation, meta, order, shipping_instructions
-from shipflow.events.booking import Approval
-from shipflow.events.charges import ChargeChange, ChargeLine
-from shipflow.events.documents import BlDating, BlIssue
-from shipflow.events.errors import (
+from factories import (
+    NOW,
+    amendment,
+    confirmation,
+    meta,
+    order,
+    rollover,
+    shipping_instructions,
+)
+from shipflow.events.common import (
     DomainError,
     InvalidTransition,
     NotFound,
     NotPermitted,
     RulesBroken,
+    VesselVoyage,
 )
-from shipflow.events.shipment import Shipment
-from shipflow.events.state import BookingStatus, FieldChange, RuleConfirmation, SailingOutcome
-from shipflow.events.tracking import Milestone, ShipmentException
-from shipflow.events.values import VesselVoyage
+from shipflow.events.shipment.aggregate import Shipment
+from shipflow.events.shipment.booking import Approval
+from shipflow.events.shipment.charges import ChargeChange, ChargeLine
+from shipflow.events.shipment.documents import BlDating, BlIssue
+from shipflow.events.shipment.records import (
+    BookingStatus,
+    FieldChange,
+    RuleConfirmation,
+    SailingOutcome,
+)
+from shipflow.events.shipment.tracking import Milestone, ShipmentException
 
 M = meta()
 MANAGER = meta("ops.zhou", "manager")
@@ -60,8 +73,8 @@ def booked(svc, *steps, **overrides):
 
 
 def change(field="consignee.address", after="2 Harbor Dr, Long Beach", before=None):
-    return do("request_amendment", [FieldChange(field=field, after=after, before=before)],
-              "email from shipper 2026-11-21", "consignee moved", [], ["customs_broker"], M)
+    return do("request_amendment", amendment([FieldChange(field=field, after=after, before=before)],
+              "email from shipper 2026-11-21", "consignee moved", [], ["customs_broker"]), M)
 
 
 def depa(at: datetime = DEPARTED, classifier: str = "ACT") -> Milestone:
@@ -81,7 +94,7 @@ def charge(code="OFR", reason=None) -> ChargeLine:
 
 
 def roll(to=NEXT_VESSEL, eta=DEPARTED + timedelta(days=16), leg=0):
-    return do("roll_over", to, "no space", DEPARTED, eta, leg, M)
+    return do("roll_over", rollover(to, "no space", DEPARTED, eta, leg), M)
 
 
 def confirm(**kw):
@@ -253,10 +266,11 @@ REFUSALS = [  # (state, command, class, rule, field or None)
     ("booked", change("pod", "USLGB", before="USNYC"), DE, "amendment_before_mismatch",
      "changes.0.before"),
     ("booked", change("pod", "uslax"), DE, "amendment_changes_nothing", "changes"),
-    ("booked", do("request_amendment", [], "ref", "r", [], [], M), DE, "amendment_empty",
+    ("booked", do("request_amendment", amendment([], "ref", "r", [], []), M), DE, "amendment_empty",
      "changes"),
-    ("booked", do("request_amendment", [FieldChange(field="remarks", after="x")], "ref", "r",
-                  [charge("REHANDLING")], [], M), RB, "extra_cost_reason_required", "reason"),
+    ("booked", do("request_amendment", amendment([FieldChange(field="remarks", after="x")], "ref",
+                                                 "r",
+                  [charge("REHANDLING")], []), M), RB, "extra_cost_reason_required", "reason"),
     ("amending", change("remarks", "x"), IT, "amendment_pending", None),
     ("amending", do("approve_amendment", 1, meta(actor="cs.li")), NP, "original_cs_only", None),
     ("amending", do("reject_amendment", 1, "no", meta(actor="cs.li")), NP, "original_cs_only",
@@ -415,7 +429,7 @@ def test_a_refused_command_leaves_the_aggregate_untouched():
     with pytest.raises(DomainError):
         s.confirm_by_carrier(confirmation(vessel_voyage={"vessel": "TEMP"}), M)
     with pytest.raises(DomainError):
-        s.request_amendment([FieldChange(field="pod", after="PHMNL")], "ref", "r", [], [], M)
+        s.request_amendment(amendment([FieldChange(field="pod", after="PHMNL")], "ref", "r"), M)
     assert (s.version, len(s.pending_events), s.status, s.confirmation) == before
     assert s.order == order() and s.amendments == []
 

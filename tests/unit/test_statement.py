@@ -12,15 +12,34 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from ar_factories import CUSTOMER, USUAL, app, cs, fin, inv, job, line, terms, usd
-from shipflow.accounts.account import CustomerAccount
-from shipflow.accounts.application import AccountService
-from shipflow.accounts.excel import statement_xlsx
-from shipflow.accounts.pmap import PMap
-from shipflow.accounts.projection import StatementProjection
-from shipflow.accounts.statement import BUCKETS, Entry, Item, currency_statement, summarize
-from shipflow.accounts.values import Cheque, CreditNoteLine, PaymentMethod
-from shipflow.projections.base import fold
+from ar_factories import (
+    CUSTOMER,
+    USUAL,
+    advice,
+    app,
+    cs,
+    fin,
+    inv,
+    invoice_request,
+    job,
+    line,
+    terms,
+    usd,
+)
+from shipflow.events.account.aggregate import CustomerAccount
+from shipflow.events.account.pmap import PMap
+from shipflow.events.account.values import Cheque, CreditNoteLine, PaymentMethod
+from shipflow.projections.engine.base import fold
+from shipflow.projections.statements.excel import statement_xlsx
+from shipflow.projections.statements.projection import StatementProjection
+from shipflow.projections.statements.statement import (
+    BUCKETS,
+    Entry,
+    Item,
+    currency_statement,
+    summarize,
+)
+from shipflow.services.accounts import AccountService
 
 T = PaymentMethod.TRANSFER
 
@@ -38,7 +57,8 @@ def view(ar, until: datetime | None = None):
 
 def bill(ar, svc, on: date, charges=None) -> str:
     sid = job(svc, charges or USUAL)
-    return ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], on, cs()).result.number
+    return ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], on),
+                            cs()).result.number
 
 
 def test_aging_at_month_ends(memory_service, ar):
@@ -46,7 +66,7 @@ def test_aging_at_month_ends(memory_service, ar):
     dates = [date(2026, 8, 10), date(2026, 9, 15), date(2026, 10, 20), date(2026, 11, 25),
              date(2026, 12, 20)]
     numbers = [bill(ar, memory_service, d) for d in dates]
-    p = ar.receive_payment(CUSTOMER, usd(2000), "W-1", date(2026, 12, 28), "Acme", T, None,
+    p = ar.receive_payment(CUSTOMER, advice(usd(2000), "W-1", date(2026, 12, 28), "Acme", T, None),
                            fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(numbers[0], 1850)], date(2026, 12, 28), fin())
     v = view(ar)
@@ -81,7 +101,7 @@ def test_aging_at_month_ends(memory_service, ar):
 def test_statement_as_of_a_past_moment_is_what_was_known_then(memory_service, ar):
     bill(ar, memory_service, date(2026, 11, 2))
     known_then = max(e.timestamp for e in ar.history(CUSTOMER))
-    p = ar.receive_payment(CUSTOMER, usd(1000), "W-9", date(2026, 11, 3), "Acme", T, None,
+    p = ar.receive_payment(CUSTOMER, advice(usd(1000), "W-9", date(2026, 11, 3), "Acme", T, None),
                            fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(inv(1), 1000)], None, fin())
     then = view(ar, known_then).statement(date(2026, 11, 1), date(2026, 11, 30), "USD")
@@ -96,8 +116,8 @@ def test_credit_notes_and_bounced_cheques_on_the_statement(memory_service, ar):
     ar.issue_credit_note(CUSTOMER, i1, [CreditNoteLine(charge_number=4)], "BAF waived",
                          date(2026, 11, 5), fin())
     chq = Cheque(number="77", post_dated=date(2026, 11, 10))
-    p = ar.receive_payment(CUSTOMER, usd(1850), "CHQ-77", None, "Acme", PaymentMethod.CHEQUE,
-                           chq, fin()).result
+    p = ar.receive_payment(CUSTOMER, advice(usd(1850), "CHQ-77", None, "Acme", PaymentMethod.CHEQUE,
+                           chq), fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(i1, 1850)], date(2026, 11, 10), fin())
     ar.bounce_cheque(CUSTOMER, p.number, date(2026, 11, 14), "returned: no funds", fin())
     st = view(ar).statement(date(2026, 11, 1), date(2026, 11, 30), "USD").currencies[0]
@@ -142,9 +162,10 @@ def test_excel_statement_cell_by_cell(memory_service, ar):
     i1 = bill(ar, memory_service, date(2026, 10, 5))
     bill(ar, memory_service, date(2026, 11, 3))
     sid = job(memory_service, USUAL)
-    ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "CNY", None, [], date(2026, 11, 4), cs())
-    p = ar.receive_payment(CUSTOMER, usd("1000.50"), "BBVA-1", date(2026, 11, 20), "Acme", T,
-                           None, fin()).result
+    ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "CNY", None, [], date(2026, 11, 4)),
+                     cs())
+    p = ar.receive_payment(CUSTOMER, advice(usd("1000.50"), "BBVA-1", date(2026, 11, 20), "Acme", T,
+                           None), fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(i1, "1000.50")], date(2026, 11, 20), fin())
     st = view(ar).statement(date(2026, 11, 1), date(2026, 11, 30))
     wb = load_workbook(BytesIO(statement_xlsx(st)))
@@ -202,7 +223,7 @@ def test_account_snapshot_reads_back_the_same_state(memory_service, ar):
     store.snapshotting_intervals[CustomerAccount] = 3
     for d in range(1, 8):
         bill(ar, memory_service, date(2026, 11, d))
-    p = ar.receive_payment(CUSTOMER, usd(500), "W", None, "Acme", T, None, fin()).result
+    p = ar.receive_payment(CUSTOMER, advice(usd(500), "W", None, "Acme", T, None), fin()).result
     ar.apply_payment(CUSTOMER, p.number, [app(inv(2), 500)], None, fin())
     assert list(store.snapshots.get(ar.get(CUSTOMER).id))  # snapshots were taken
     from_snapshot = ar.get(CUSTOMER)

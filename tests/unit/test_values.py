@@ -12,11 +12,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from factories import NOW, order_data, si_data
-from shipflow.events.booking import BookingOrder
-from shipflow.events.documents import ShippingInstructions
-from shipflow.events.equipment import SizeTypeCode
-from shipflow.events.tracking import CODES, Milestone, MilestoneKind
-from shipflow.events.values import (
+from shipflow.events.common import (
     ContainerNumber,
     CurrencyCode,
     EventMeta,
@@ -25,6 +21,10 @@ from shipflow.events.values import (
     UtcDatetime,
     VesselVoyage,
 )
+from shipflow.events.shipment.booking import BookingOrder
+from shipflow.events.shipment.documents import ShippingInstructions
+from shipflow.events.shipment.equipment import SizeTypeCode
+from shipflow.events.shipment.tracking import CODES, Milestone, MilestoneKind
 
 
 def error_type(adapter_type: object, value: object) -> str:

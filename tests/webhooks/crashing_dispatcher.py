@@ -7,7 +7,7 @@ import os
 import sys
 
 from shipflow.config import Settings
-from shipflow.projections.db import make_engine
+from shipflow.database import make_engine
 from shipflow.store import open_store
 from shipflow.webhooks.dispatcher import Dispatcher
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from ar_factories import CUSTOMER, USUAL, app, cs, fin, inv, job, terms, usd
-from shipflow.accounts.application import AccountService
-from shipflow.accounts.values import PaymentMethod
+from ar_factories import (
+    CUSTOMER,
+    USUAL,
+    advice,
+    app,
+    cs,
+    fin,
+    inv,
+    invoice_request,
+    job,
+    terms,
+    usd,
+)
+from shipflow.events.account.values import PaymentMethod
+from shipflow.services.accounts import AccountService
 from shipflow.webhooks import catalogue
 
 
@@ -17,9 +29,10 @@ def test_account_events_are_delivered(hub):
     ar = AccountService(hub.service.store)
     ar.open_account(CUSTOMER, terms(), fin())
     sid = job(hub.service, USUAL)
-    ar.issue_invoice(CUSTOMER, sid, CUSTOMER, "USD", None, [], date(2026, 11, 1), cs())
-    p = ar.receive_payment(CUSTOMER, usd(1850), "BANK-1", date(2026, 11, 3), "Acme",
-                           PaymentMethod.TRANSFER, None, fin()).result.number
+    ar.issue_invoice(CUSTOMER, invoice_request(sid, CUSTOMER, "USD", None, [], date(2026, 11, 1)),
+                     cs())
+    p = ar.receive_payment(CUSTOMER, advice(usd(1850), "BANK-1", date(2026, 11, 3), "Acme",
+                           PaymentMethod.TRANSFER, None), fin()).result.number
     ar.apply_payment(CUSTOMER, p, [app(inv(1), 1850)], None, fin())
     ar.place_hold(CUSTOMER, "over limit", fin())
     ar.release_hold(CUSTOMER, "paid", fin())

@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from factories import meta, order
 from shipflow.config import Settings
-from shipflow.events.errors import DomainError
+from shipflow.events.common import DomainError
 from shipflow.webhooks import catalogue, ssrf
 from shipflow.webhooks.examples import lifecycle
 from shipflow.webhooks.tables import webhook_deliveries

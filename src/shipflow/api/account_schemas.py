@@ -7,30 +7,25 @@ application) the body takes that type directly.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipflow.accounts.values import (
+from shipflow.events.account.values import (
     AccountTerms,
     Application,
-    Cheque,
     Commitment,
     CommitmentOutcome,
-    ConceptExplanation,
     CreditHold,
     CreditNote,
     CreditNoteLine,
-    DunningLevel,
     DunningNotice,
     HoldRelease,
     Invoice,
     Payment,
-    PaymentMethod,
 )
-from shipflow.events.values import CurrencyCode, Money, NonEmptyStr
+from shipflow.events.common import Money, NonEmptyStr
 
 
 class Body(BaseModel):
@@ -42,41 +37,9 @@ class OpenAccountBody(Body):
     terms: AccountTerms
 
 
-class InvoiceBody(Body):
-    shipment_id: UUID
-    bill_to: NonEmptyStr = Field(description="the code of one of the account's bill-to parties")
-    currency: CurrencyCode
-    charge_numbers: list[int] | None = Field(default=None, description=(
-        "the shipment's charges to bill; default: every live, uninvoiced receivable charge "
-        "for this bill-to in this currency"))
-    explanations: list[ConceptExplanation] = Field(default_factory=list, description=(
-        "why a concept sold on the hand-over is not on the bill (pre-invoice check)"))
-    issue_date: date | None = None
-
-
 class CreditNoteBody(Body):
     lines: list[CreditNoteLine] = Field(min_length=1)
     reason: NonEmptyStr
-    issue_date: date | None = None
-
-
-class ChargeAdjustmentIn(Body):
-    charge_number: int
-    quantity: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=3)
-    unit_price: Money | None = None
-    reason: NonEmptyStr
-
-
-class ChargeVoidIn(Body):
-    charge_number: int
-    reason: NonEmptyStr
-
-
-class RebillBody(Body):
-    reason: NonEmptyStr
-    adjustments: list[ChargeAdjustmentIn] = Field(default_factory=list)
-    voids: list[ChargeVoidIn] = Field(default_factory=list)
-    explanations: list[ConceptExplanation] = Field(default_factory=list)
     issue_date: date | None = None
 
 
@@ -92,25 +55,8 @@ class NoteBody(Body):
     note: str = ""
 
 
-class PaymentBody(Body):
-    amount: Money
-    payer: NonEmptyStr
-    bank_reference: str = Field(default="", max_length=200)
-    value_date: date | None = Field(default=None, description="default: the cheque's "
-                                    "post-dated date, else today")
-    method: PaymentMethod = PaymentMethod.TRANSFER
-    cheque: Cheque | None = None
-
-
 class ApplicationsBody(Body):
     applications: list[Application] = Field(min_length=1)
-    on: date | None = None
-
-
-class UnapplicationBody(Body):
-    invoice_number: NonEmptyStr
-    amount: Money | None = Field(default=None, description="default: all of it")
-    reason: NonEmptyStr
     on: date | None = None
 
 
@@ -119,25 +65,9 @@ class BounceBody(Body):
     on: date | None = None
 
 
-class CommitmentBody(Body):
-    amount: Money
-    promised_date: date
-    invoice_numbers: list[str] = Field(default_factory=list)
-    contact: str = ""
-    note: str = ""
-
-
 class OutcomeBody(Body):
     outcome: CommitmentOutcome
     note: str = ""
-    on: date | None = None
-
-
-class DunningBody(Body):
-    level: DunningLevel
-    shipment_id: UUID | None = Field(default=None, description="per shipment; default: the "
-                                     "whole account")
-    invoice_numbers: list[str] | None = None
     on: date | None = None
 
 

@@ -1,6 +1,6 @@
 """Accounts receivable over HTTP: one endpoint per CustomerAccount command, the account and
 its history, the statement of account (JSON and Excel, now or ``?as_of=``) and the AR work
-queue. Only translation: the rules live in ``shipflow.accounts``."""
+queue. Only translation: the rules live in ``shipflow.events.account``."""
 
 from __future__ import annotations
 
@@ -11,26 +11,30 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 from pydantic_core import to_jsonable_python
 
-from shipflow.accounts import rows
-from shipflow.accounts.application import AccountRecorded, AccountService
-from shipflow.accounts.excel import statement_xlsx
-from shipflow.accounts.projection import StatementProjection
-from shipflow.accounts.statement import Statement
-from shipflow.accounts.tables import ACCOUNT_TABLES
-from shipflow.accounts.values import AccountTerms
 from shipflow.api import account_schemas as b
 from shipflow.api.auth import MONEY, Caller, require_visible
-from shipflow.api.commands import ERRORS
-from shipflow.api.deps import ExpectedVersion, Meta
-from shipflow.api.errors import refuse
+from shipflow.api.deps import Accounts, ExpectedVersion, Meta, ReadSide, consistent
+from shipflow.api.errors import ERRORS, refuse
 from shipflow.api.idempotency import idempotent
-from shipflow.api.reads import event_record
-from shipflow.api.schemas import EventRecord
-from shipflow.api.views import ReadSide, consistent
-from shipflow.events.charges import ChargeChange
-from shipflow.events.errors import NotFound
-from shipflow.events.values import Money
-from shipflow.projections.base import fold
+from shipflow.api.shipment_reads import event_record
+from shipflow.api.shipment_schemas import EventRecord
+from shipflow.events.account.values import (
+    AccountTerms,
+    DunningRequest,
+    InvoiceRequest,
+    PaymentAdvice,
+    PromiseToPay,
+    RebillRequest,
+    Unapplication,
+)
+from shipflow.events.common import Money, NotFound
+from shipflow.projections.engine.base import fold
+from shipflow.projections.statements import rows
+from shipflow.projections.statements import tables as statement_tables
+from shipflow.projections.statements.excel import statement_xlsx
+from shipflow.projections.statements.projection import StatementProjection
+from shipflow.projections.statements.statement import Statement
+from shipflow.services.accounts import AccountRecorded, AccountService
 
 
 def account_access(request: Request, caller: Caller) -> None:
@@ -55,17 +59,6 @@ router = APIRouter(prefix="/accounts", tags=["accounts receivable"], responses=E
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def accounts(request: Request) -> AccountService:
-    store = request.app.state.service.store
-    svc = getattr(request.app.state, "accounts", None)
-    if svc is None or svc.store is not store:
-        svc = request.app.state.accounts = AccountService(store)
-    return svc
-
-
-Accounts = Annotated[AccountService, Depends(accounts)]
-
-
 def _result(r: AccountRecorded, response: Response) -> b.AccountCommandResult:
     response.headers["ETag"] = f'"{r.version}"'
     response.headers["X-Position"] = str(r.position)
@@ -83,8 +76,7 @@ def work_queue(rm: ReadSide, on: date | None = None, owner: str | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> b.WorkQueue:
     on = on or datetime.now(UTC).date()
     with rm.engine.connect() as conn:
-        found = rows.work_queue(conn, ACCOUNT_TABLES[rm.tables("statements").slot], on, owner,
-                                limit)
+        found = rows.work_queue(conn, statement_tables.active(conn), on, owner, limit)
     return b.WorkQueue(on=on, **to_jsonable_python(found))
 
 
@@ -148,7 +140,7 @@ def _statement(customer_id: str, svc: AccountService, rm: Any, period_from: date
         st = view.statement(start, to, cur, as_of)
     else:
         with rm.engine.connect() as conn:
-            t = ACCOUNT_TABLES[rm.tables("statements").slot]
+            t = statement_tables.active(conn)
             account = rows.account_row(conn, t, customer_id)
             if account is None:
                 raise NotFound("account_not_found", f"no account for customer {customer_id} "
@@ -190,11 +182,9 @@ def statement_excel(customer_id: str, svc: Accounts, rm: ReadSide,
 
 @router.post("/{customer_id}/invoices", status_code=201, response_model=b.AccountCommandResult,
              summary="Invoice a shipment's receivable charges (after the pre-invoice check)")
-def issue_invoice(customer_id: str, body: b.InvoiceBody, svc: Accounts, meta: Meta,
+def issue_invoice(customer_id: str, body: InvoiceRequest, svc: Accounts, meta: Meta,
                   version: ExpectedVersion, response: Response) -> b.AccountCommandResult:
-    return _result(svc.issue_invoice(customer_id, body.shipment_id, body.bill_to,
-                                     body.currency, body.charge_numbers, body.explanations,
-                                     body.issue_date, meta, version), response)
+    return _result(svc.issue_invoice(customer_id, body, meta, version), response)
 
 
 @router.post("/{customer_id}/invoices/{number}/credit-notes", status_code=201,
@@ -210,13 +200,9 @@ def credit_note(customer_id: str, number: str, body: b.CreditNoteBody, svc: Acco
 @router.post("/{customer_id}/invoices/{number}/rebill", status_code=201,
              response_model=b.AccountCommandResult,
              summary="Re-bill (finance): credit the invoice, correct its charges, bill again")
-def rebill(customer_id: str, number: str, body: b.RebillBody, svc: Accounts, meta: Meta,
+def rebill(customer_id: str, number: str, body: RebillRequest, svc: Accounts, meta: Meta,
            version: ExpectedVersion, response: Response) -> b.AccountCommandResult:
-    adjustments = [(a.charge_number, ChargeChange(quantity=a.quantity, unit_price=a.unit_price,
-                                                  reason=a.reason)) for a in body.adjustments]
-    return _result(svc.rebill(customer_id, number, adjustments,
-                              [(v.charge_number, v.reason) for v in body.voids], body.reason,
-                              body.explanations, body.issue_date, meta, version), response)
+    return _result(svc.rebill(customer_id, number, body, meta, version), response)
 
 
 @router.post("/{customer_id}/invoices/{number}/dispute", response_model=b.AccountCommandResult,
@@ -242,11 +228,9 @@ def resolve_dispute(customer_id: str, number: str, body: b.ResolutionBody, svc: 
 
 @router.post("/{customer_id}/payments", status_code=201, response_model=b.AccountCommandResult,
              summary="Payment received (finance); a possible duplicate is flagged")
-def receive_payment(customer_id: str, body: b.PaymentBody, svc: Accounts, meta: Meta,
+def receive_payment(customer_id: str, body: PaymentAdvice, svc: Accounts, meta: Meta,
                     version: ExpectedVersion, response: Response) -> b.AccountCommandResult:
-    return _result(svc.receive_payment(customer_id, body.amount, body.bank_reference,
-                                       body.value_date, body.payer, body.method, body.cheque,
-                                       meta, version), response)
+    return _result(svc.receive_payment(customer_id, body, meta, version), response)
 
 
 @router.post("/{customer_id}/payments/{number}/confirmation",
@@ -280,11 +264,10 @@ def apply_payment(customer_id: str, number: str, body: b.ApplicationsBody, svc: 
 @router.post("/{customer_id}/payments/{number}/unapplication",
              response_model=b.AccountCommandResult,
              summary="Take a payment (or part of it) off an invoice (finance)")
-def unapply_payment(customer_id: str, number: str, body: b.UnapplicationBody, svc: Accounts,
+def unapply_payment(customer_id: str, number: str, body: Unapplication, svc: Accounts,
                     meta: Meta, version: ExpectedVersion,
                     response: Response) -> b.AccountCommandResult:
-    return _result(svc.unapply_payment(customer_id, number, body.invoice_number, body.amount,
-                                       body.reason, body.on, meta, version), response)
+    return _result(svc.unapply_payment(customer_id, number, body, meta, version), response)
 
 
 @router.post("/{customer_id}/payments/{number}/bounce", response_model=b.AccountCommandResult,
@@ -301,11 +284,9 @@ def bounce(customer_id: str, number: str, body: b.BounceBody, svc: Accounts, met
 @router.post("/{customer_id}/commitments", status_code=201,
              response_model=b.AccountCommandResult,
              summary="Collection commitment: a promise to pay by a date")
-def commitment(customer_id: str, body: b.CommitmentBody, svc: Accounts, meta: Meta,
+def commitment(customer_id: str, body: PromiseToPay, svc: Accounts, meta: Meta,
                version: ExpectedVersion, response: Response) -> b.AccountCommandResult:
-    return _result(svc.record_commitment(customer_id, body.amount, body.promised_date,
-                                         body.invoice_numbers, body.contact, body.note, meta,
-                                         version), response)
+    return _result(svc.record_commitment(customer_id, body, meta, version), response)
 
 
 @router.post("/{customer_id}/commitments/{number}/outcome",
@@ -320,11 +301,9 @@ def commitment_outcome(customer_id: str, number: int, body: b.OutcomeBody, svc: 
 @router.post("/{customer_id}/dunning-notices", status_code=201,
              response_model=b.AccountCommandResult,
              summary="Dunning notice (催缴单) per shipment or per account: reminder → legal")
-def dunning(customer_id: str, body: b.DunningBody, svc: Accounts, meta: Meta,
+def dunning(customer_id: str, body: DunningRequest, svc: Accounts, meta: Meta,
             version: ExpectedVersion, response: Response) -> b.AccountCommandResult:
-    return _result(svc.issue_dunning_notice(customer_id, body.level, body.shipment_id,
-                                            body.invoice_numbers, body.on, meta, version),
-                   response)
+    return _result(svc.issue_dunning_notice(customer_id, body, meta, version), response)
 
 
 @router.post("/{customer_id}/credit-check", response_model=b.AccountCommandResult,

@@ -8,25 +8,26 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from shipflow import __version__
-from shipflow.api import accounts as accounts_api
 from shipflow.api import (
-    admin,
-    commands,
-    documents,
+    accounts,
+    api_keys,
+    bl_drafts,
     errors,
     integrations,
-    reads,
     reports,
+    service,
+    shipment_reads,
+    shipments,
     sla,
-    views,
+    webhooks,
 )
-from shipflow.api import webhooks as webhooks_api
 from shipflow.api.auth import authenticate
-from shipflow.application import ShipmentService
 from shipflow.auth.keys import KeyStore
 from shipflow.config import Settings
 from shipflow.migrations import upgrade
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.services.accounts import AccountService
+from shipflow.services.shipments import ShipmentService
 from shipflow.workers import Workers
 
 DESCRIPTION = """
@@ -49,14 +50,15 @@ stale write with 412.
 
 
 def create_app(settings: Settings | None = None,
-               service: ShipmentService | None = None) -> FastAPI:
+               shipment_service: ShipmentService | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own = service is None
+        own = shipment_service is None
         app.state.settings = settings
-        svc = app.state.service = service or ShipmentService.from_settings(settings)
+        svc = app.state.service = shipment_service or ShipmentService.from_settings(settings)
+        app.state.accounts = AccountService(svc.store)
         if settings.migrate_on_start:
             upgrade(settings)
         rm = app.state.read_models = ReadModels(settings, svc.store)
@@ -76,19 +78,7 @@ def create_app(settings: Settings | None = None,
                   dependencies=[Depends(authenticate)],
                   lifespan=lifespan)
     errors.install(app)
-    app.include_router(commands.router)
-    app.include_router(views.router)  # before reads: /shipments/lookup is not an id
-    app.include_router(reads.router)
-    app.include_router(documents.router)
-    app.include_router(sla.router)
-    app.include_router(webhooks_api.router)
-    app.include_router(accounts_api.router)
-    app.include_router(integrations.router)
-    app.include_router(reports.router)
-    app.include_router(admin.router)
-
-    @app.get("/health", tags=["service"], summary="Liveness")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
+                   integrations, reports, api_keys, service):
+        app.include_router(module.router)
     return app

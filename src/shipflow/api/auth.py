@@ -94,6 +94,6 @@ def visible(caller: Principal, customer_id: str | None) -> bool:
 def require_visible(caller: Principal, customer_id: str | None, rule: str, detail: str) -> None:
     """404 (not 403) for another customer's data: a customer key learns nothing of it."""
     if not visible(caller, customer_id):
-        from shipflow.events.errors import NotFound
+        from shipflow.events.common import NotFound
 
         raise NotFound(rule, detail)

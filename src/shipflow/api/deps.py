@@ -1,5 +1,6 @@
-"""Request context: the event metadata of a command (who acts comes from the API key, see
-:mod:`shipflow.api.auth`) and ``If-Match`` for optimistic concurrency."""
+"""Request context: the services a request talks to (made for this request, with its
+``Idempotency-Key``), the event metadata of a command (who acts comes from the API key, see
+:mod:`shipflow.api.auth`), ``If-Match``, the read side and read-your-writes."""
 
 from __future__ import annotations
 
@@ -9,19 +10,30 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from shipflow.api.auth import require_visible
 from shipflow.api.errors import refuse
-from shipflow.application import ShipmentService
+from shipflow.api.idempotency import idempotency_request
 from shipflow.auth.keys import Principal
-from shipflow.events.values import EventMeta, Source, UtcDatetime
+from shipflow.events.common import EventMeta, Source, UtcDatetime
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.services.accounts import AccountService
+from shipflow.services.shipments import ShipmentService
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 def service(request: Request) -> ShipmentService:
-    return request.app.state.service
+    return request.app.state.service.for_request(idempotency_request(request))
+
+
+def accounts(request: Request) -> AccountService:
+    return request.app.state.accounts.for_request(idempotency_request(request))
+
+
+def read_models(request: Request) -> ReadModels:
+    return request.app.state.read_models
 
 
 def event_meta(
@@ -55,6 +67,8 @@ def expected_version(
 
 
 Service = Annotated[ShipmentService, Depends(service)]
+Accounts = Annotated[AccountService, Depends(accounts)]
+ReadSide = Annotated[ReadModels, Depends(read_models)]
 Meta = Annotated[EventMeta, Depends(event_meta)]
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
@@ -71,3 +85,26 @@ def own_shipment(svc: ShipmentService, caller: Principal, shipment_id: UUID) -> 
 def visible_shipment(shipment_id: UUID, request: Request) -> None:
     """A route dependency: the ``{shipment_id}`` in the path is the caller's to see."""
     own_shipment(request.app.state.service, request.state.principal, shipment_id)
+
+
+def consistent(*names: str):  # noqa: ANN201 - a FastAPI dependency factory
+    """Wait until the named views have applied the log up to the client's position."""
+
+    def wait(rm: ReadSide,
+             min_position: Annotated[int | None, Query(
+                 ge=0, description="the `position` a command returned: wait until the view "
+                                   "includes it")] = None,
+             x_min_position: Annotated[int | None, Header(ge=0)] = None,
+             wait_s: Annotated[float, Query(gt=0, le=30, description="how long to wait")] = 5.0,
+             ) -> None:
+        wanted = max(p for p in (min_position, x_min_position, 0) if p is not None)
+        if not wanted:
+            return
+        if wanted > (rm.store.recorder.max_notification_id() or 0):
+            raise refuse(422, "position_beyond_log", "No such position", f"nothing has been "
+                         f"written at position {wanted} yet", "min_position")
+        if not rm.wait_for(wanted, names, wait_s):
+            raise refuse(503, "view_behind", "The view is behind",
+                         f"the view has not reached position {wanted} within {wait_s}s; retry")
+
+    return Depends(wait)

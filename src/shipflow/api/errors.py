@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from shipflow.events.errors import (
+from shipflow.events.common import (
     DomainError,
     InvalidTransition,
     NotFound,
@@ -24,6 +24,7 @@ from shipflow.events.errors import (
     RulesBroken,
     VersionConflict,
 )
+from shipflow.services.idempotency import IdempotencyKeyReused, IdempotentReplay
 
 log = logging.getLogger("shipflow.api")
 
@@ -60,9 +61,15 @@ def problem(status: int, rule: str, title: str, detail: str, request: Request | 
                         media_type=PROBLEM_JSON, headers=headers)
 
 
+#: The error responses every router documents (each a problem+json).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}}
+    for status in (400, 401, 403, 404, 409, 412, 422, 503)}
+
 #: Which HTTP status each kind of refusal gets, most specific first.
 STATUS_BY_ERROR: list[tuple[type[DomainError], int, str]] = [
     (VersionConflict, 412, "The shipment changed since you read it"),
+    (IdempotencyKeyReused, 409, "Idempotency key reused"),
     (NotFound, 404, "Not found"),
     (NotPermitted, 403, "Not permitted"),
     (InvalidTransition, 409, "Not possible in the shipment's current state"),
@@ -99,8 +106,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def _model_error(request: Request, exc: Exception) -> JSONResponse:
     """A value object refused a value past the request's own validation."""
     assert isinstance(exc, ValidationError)
-    violations = [{"rule": e["type"], "field": ".".join(str(p) for p in e["loc"]) or None,
-                   "detail": e["msg"]} for e in exc.errors()]
+    violations: list[dict[str, Any]] = [
+        {"rule": e["type"], "field": ".".join(str(p) for p in e["loc"]) or None,
+         "detail": e["msg"]} for e in exc.errors()]
     return problem(422, violations[0]["rule"], "Invalid value", violations[0]["detail"],
                    request, violations)
 
@@ -138,7 +146,6 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     from shipflow.api.idempotency import replay
-    from shipflow.idempotency import IdempotentReplay
 
     app.add_exception_handler(IdempotentReplay, replay)
     app.add_exception_handler(DomainError, _domain_error)
@@ -151,5 +158,5 @@ def install(app: FastAPI) -> None:
 def refuse(status: int, rule: str, title: str, detail: str, field: str | None = None,
            headers: dict[str, str] | None = None) -> HTTPException:
     """An HTTP-level refusal (missing header, bad If-Match) in problem+json form."""
-    return HTTPException(status, detail={"rule": rule, "title": title, "detail": detail,
-                                         "field": field}, headers=headers)
+    problem_detail: Any = {"rule": rule, "title": title, "detail": detail, "field": field}
+    return HTTPException(status, detail=problem_detail, headers=headers)

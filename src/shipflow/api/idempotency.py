@@ -1,30 +1,25 @@
-"""``Idempotency-Key`` on POST: the first response is stored with the command's events; a
-retry with the same key and request gets it again (``Idempotent-Replayed: true``) and writes
-nothing; the same key with another request is refused (409). Keys are per key owner and
-expire after ``SHIPFLOW_IDEMPOTENCY_TTL_S``. See :mod:`shipflow.idempotency`."""
+"""``Idempotency-Key`` on POST, the HTTP side (the records: :mod:`shipflow.services.idempotency`).
+
+The router dependency :func:`idempotent` only *prepares*: it hashes the request and names
+the record by the API key's id and the client's key. The service looks the record up inside
+the endpoint — after the endpoint's role and tenant checks have passed — and either replays
+the stored answer (``Idempotent-Replayed: true``, nothing written), refuses the key reused
+for another request (409), or saves the answer with the command's events. Keys expire after
+``SHIPFLOW_IDEMPOTENCY_TTL_S``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from eventsourcing.application import AggregateNotFoundError
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic_core import to_jsonable_python
 
-from shipflow.api.errors import refuse
-from shipflow.idempotency import (
-    PENDING,
-    IdempotencyRecord,
-    IdempotentReplay,
-    Pending,
-    Response,
-    expiry,
-)
+from shipflow.services.idempotency import IdempotencyRequest, IdempotentReplay, Response
 
 
 def _request_hash(request: Request, body: bytes) -> str:
@@ -54,44 +49,31 @@ def command_response(status: int):  # noqa: ANN201 - builds a command endpoint's
     return respond
 
 
-def key_owner(request: Request) -> str:
-    """Keys are per key owner: the API key's owner (the actor until keys are required)."""
-    principal = getattr(request.state, "principal", None)
-    return principal.owner if principal else request.headers.get("x-actor", "")
-
-
 async def idempotent(
     request: Request,
     idempotency_key: Annotated[str | None, Header(
         min_length=1, max_length=255,
         description="retry-safe: the same key returns the first response and writes nothing "
                     "again")] = None,
-) -> AsyncIterator[None]:
+) -> None:
+    """Router dependency: put this request's :class:`IdempotencyRequest` (or None) on
+    ``request.state.idempotency`` for the service to use."""
+    request.state.idempotency = None
     if idempotency_key is None or request.method != "POST":  # the others are idempotent
-        yield
         return
-    svc = request.app.state.service
-    request_hash = _request_hash(request, await request.body())
-    record_id = IdempotencyRecord.id_for(key_owner(request), idempotency_key)
-    try:
-        record = svc.store.repository.get(record_id)
-    except AggregateNotFoundError:
-        record = None
-    now = datetime.now(UTC)
-    if record is not None and not record.expired(now):
-        if record.request_hash != request_hash:
-            raise refuse(409, "idempotency_key_reused", "Idempotency key reused",
-                         "this Idempotency-Key was used for a different request",
-                         "Idempotency-Key")
-        raise IdempotentReplay(record)
     route = request.scope.get("route")
-    token = PENDING.set(Pending(
-        record_id, request_hash, expiry(now, request.app.state.settings.idempotency_ttl_s),
-        command_response(getattr(route, "status_code", None) or 200), record))
-    try:
-        yield
-    finally:
-        PENDING.reset(token)
+    request.state.idempotency = IdempotencyRequest.of(
+        request.state.principal.key_id, idempotency_key,
+        _request_hash(request, await request.body()), datetime.now(UTC),
+        request.app.state.settings.idempotency_ttl_s,
+        command_response(getattr(route, "status_code", None) or 200))
+
+
+def idempotency_request(request: Request) -> IdempotencyRequest | None:
+    return getattr(request.state, "idempotency", None)
+
+
+Idempotency = Annotated[IdempotencyRequest | None, Depends(idempotency_request)]
 
 
 def replay(request: Request, exc: Exception) -> JSONResponse:

@@ -10,17 +10,16 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from shipflow import idempotency
 from shipflow.api.auth import TRACKING, allow
-from shipflow.api.commands import ERRORS
-from shipflow.api.deps import Service, event_meta
-from shipflow.api.errors import refuse
-from shipflow.api.idempotency import idempotent
-from shipflow.api.views import ReadSide
-from shipflow.application import ShipmentService
+from shipflow.api.deps import ReadSide, Service, event_meta
+from shipflow.api.errors import ERRORS, refuse
+from shipflow.api.idempotency import Idempotency, idempotent
 from shipflow.integrations.csv_milestones import CsvError, read_csv
 from shipflow.integrations.ingest import MAX_BATCH, MilestoneIngest
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.services import idempotency
+from shipflow.services.idempotency import IdempotencyRequest
+from shipflow.services.shipments import ShipmentService
 
 router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERRORS,
                    dependencies=[allow(TRACKING), Depends(idempotent)])
@@ -41,27 +40,26 @@ class IngestResult(BaseModel):
 FeedMeta = Annotated[Any, Depends(event_meta)]
 
 
-def _ingest(svc: ShipmentService, rm: ReadModels, events: list[Any], meta: Any) -> IngestResult:
-    pending = idempotency.PENDING.get()
-    hidden = idempotency.PENDING.set(None)  # the per-shipment saves store no response
-    try:
-        outcomes = MilestoneIngest(svc, rm).ingest(events, meta.actor, meta.role, meta.source,
-                                                   meta.correlation_id)
-    finally:
-        idempotency.PENDING.reset(hidden)
+def _ingest(svc: ShipmentService, rm: ReadModels, events: list[Any], meta: Any,
+            idem: IdempotencyRequest | None) -> IngestResult:
+    if idem is not None:
+        idem.check(svc.store)  # a retry: the stored answer, before anything is matched
+    # The per-shipment saves store no response (a plain service, without the key).
+    outcomes = MilestoneIngest(svc.for_request(None), rm).ingest(
+        events, meta.actor, meta.role, meta.source, meta.correlation_id)
     result = IngestResult(counts=dict(Counter(o.status for o in outcomes)),
                           results=[EventOutcome(**vars(o)) for o in outcomes])
-    if pending is not None:
+    if idem is not None:
         # A feed spans many shipments' transactions, so its answer is stored after them;
         # each event's own id already keeps a retry from writing anything twice.
-        pending.respond = lambda r: idempotency.Response(200, r.model_dump(mode="json"), {})
-        idempotency.save(svc.store, [], result)
+        idem.respond = lambda r: idempotency.Response(200, r.model_dump(mode="json"), {})
+        idempotency.save(svc.store, [], result, idem)
     return result
 
 
 @router.post("/dcsa/tnt/events", response_model=IngestResult,
              summary="DCSA Track & Trace 2.2 events in bulk (up to 1,000)")
-def dcsa_events(svc: Service, rm: ReadSide, meta: FeedMeta,
+def dcsa_events(svc: Service, rm: ReadSide, meta: FeedMeta, idem: Idempotency,
                 events: Annotated[list[Any], Body(max_length=MAX_BATCH, examples=[[{
                     "eventID": "5e51e72c-d872-4b7e-b3a4-5ad1f6f2d2a1", "eventType": "TRANSPORT",
                     "eventCreatedDateTime": "2026-12-05T10:00:00Z",
@@ -72,7 +70,7 @@ def dcsa_events(svc: Service, rm: ReadSide, meta: FeedMeta,
                     "documentReferences": [{"documentReferenceType": "BKG",
                                             "documentReferenceValue": "255123456"}]}]])],
                 ) -> IngestResult:
-    return _ingest(svc, rm, events, meta)
+    return _ingest(svc, rm, events, meta, idem)
 
 
 @router.post("/milestones.csv", response_model=IngestResult,
@@ -80,7 +78,7 @@ def dcsa_events(svc: Service, rm: ReadSide, meta: FeedMeta,
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/csv": {"schema": {"type": "string"}}}}})
 async def milestones_csv(request: Request, svc: Service, rm: ReadSide,
-                         meta: FeedMeta) -> IngestResult:
+                         meta: FeedMeta, idem: Idempotency) -> IngestResult:
     raw = await request.body()
     try:
         events = read_csv(raw.decode("utf-8"), MAX_BATCH)
@@ -88,4 +86,4 @@ async def milestones_csv(request: Request, svc: Service, rm: ReadSide,
         raise refuse(422, "csv_encoding", "Bad CSV", "send the CSV as UTF-8") from None
     except CsvError as e:
         raise refuse(422, e.rule, "Bad CSV", e.detail) from None
-    return await run_in_threadpool(_ingest, svc, rm, events, meta)  # the store blocks
+    return await run_in_threadpool(_ingest, svc, rm, events, meta, idem)  # the store blocks

@@ -5,23 +5,25 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from shipflow.api.auth import STAFF, Caller, allow, require_visible
-from shipflow.api.commands import ERRORS
-from shipflow.api.errors import refuse
-from shipflow.api.views import ReadSide, consistent
-from shipflow.events.values import UtcDatetime
+from shipflow.api.deps import ReadSide, consistent
+from shipflow.api.errors import ERRORS, refuse
+from shipflow.events.common import UtcDatetime
+from shipflow.projections import search
+from shipflow.projections.sla import tables as sla_tables
 from shipflow.reports.kpi import Kpis, kpi_workbook, kpis
 from shipflow.reports.status import active_shipments, status_workbook
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILE = {200: {"content": {XLSX: {}}, "description": "an Excel workbook"}}
+FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {}}, "description": "an Excel workbook"}}
 
 
 def _xlsx(body: bytes, name: str) -> Response:
@@ -38,7 +40,7 @@ def status_report(rm: ReadSide, caller: Caller,
                   customer: Annotated[str, Query(min_length=1)]) -> Response:
     require_visible(caller, customer, "customer_not_found", f"no customer {customer}")
     with rm.engine.connect() as conn:
-        rows = active_shipments(conn, rm.tables("shipments"), rm.tables("sla"), customer)
+        rows = active_shipments(conn, search.active(conn), sla_tables.active(conn), customer)
     now = datetime.now(UTC)
     return _xlsx(status_workbook(customer, rows, now), f"status-{customer}-{now:%Y%m%d}.xlsx")
 
@@ -66,7 +68,7 @@ def _kpis(rm: ReadSide, start: datetime | None, end: datetime | None,
     if start >= end:
         raise refuse(422, "range_empty", "Empty range", "`from` must be before `to`", "from")
     with rm.engine.connect() as conn:
-        return kpis(conn, rm.tables("shipments"), rm.tables("sla"), start, end,
+        return kpis(conn, search.active(conn), sla_tables.active(conn), start, end,
                     office.upper() if office else None)
 
 

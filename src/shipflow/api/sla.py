@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from shipflow.api.auth import Caller, scope_customer
-from shipflow.api.commands import ERRORS
-from shipflow.api.deps import Service, visible_shipment
-from shipflow.api.errors import refuse
-from shipflow.api.views import ReadSide, consistent
-from shipflow.events.values import UtcDatetime
-from shipflow.projections.base import fold
-from shipflow.sla import rows
+from shipflow.api.deps import ReadSide, Service, consistent, visible_shipment
+from shipflow.api.errors import ERRORS, refuse
+from shipflow.events.common import UtcDatetime
+from shipflow.projections.engine.base import fold
+from shipflow.projections.sla import rows
+from shipflow.projections.sla import tables as sla_tables
 
 router = APIRouter(tags=["SLA timers"], responses=ERRORS)
 
@@ -52,7 +51,7 @@ def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
         return [_out(t) for t in sorted(view.timers, key=lambda t: (t.due_at, t.key))
                 ] if view else []
     with rm.engine.connect() as conn:
-        timers = rows.timers_for(conn, rm.tables("sla"), shipment_id)
+        timers = rows.timers_for(conn, sla_tables.active(conn), shipment_id)
     if not timers:
         svc.get(shipment_id)  # 404 for an unknown shipment; else it simply has none yet
     return [_out(t) for t in timers]
@@ -73,7 +72,7 @@ def work_queue(
         raise refuse(422, "sla_state_unknown", "Unknown state",
                      f"{', '.join(unknown)}: use {', '.join(STATES)}")
     with rm.engine.connect() as conn:
-        timers = rows.work_queue(conn, rm.tables("sla"), state=state or None,
+        timers = rows.work_queue(conn, sla_tables.active(conn), state=state or None,
                                  office=office.upper() if office else None, kind=kind,
                                  due_before=due_before,
                                  customer_id=scope_customer(caller, customer),

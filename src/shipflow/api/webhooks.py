@@ -14,12 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from shipflow import idempotency
-from shipflow.api.commands import ERRORS
 from shipflow.api.deps import Meta
-from shipflow.api.errors import refuse
-from shipflow.api.idempotency import idempotent
-from shipflow.events.values import EventMeta
+from shipflow.api.errors import ERRORS, refuse
+from shipflow.api.idempotency import idempotency_request, idempotent
+from shipflow.events.common import EventMeta
+from shipflow.services import idempotency
 from shipflow.webhooks import catalogue
 from shipflow.webhooks.examples import examples
 from shipflow.webhooks.service import WebhookService
@@ -40,7 +39,8 @@ def manager(meta: Meta) -> EventMeta:
 
 def webhook_service(request: Request) -> WebhookService:
     rm = request.app.state.read_models
-    return WebhookService(rm.settings, request.app.state.service.store, rm.engine)
+    return WebhookService(rm.settings, request.app.state.service.store, rm.engine,
+                          idempotency=idempotency_request(request))
 
 
 Admin = Annotated[EventMeta, Depends(manager)]
@@ -148,17 +148,16 @@ class ReplayOut(BaseModel):
     deliveries: int
 
 
-def _store_answer(answer: Any) -> None:
+def _store_answer(hooks: WebhookService, answer: Any) -> None:
     """With an Idempotency-Key, the answer is stored with the subscription's event, but
     never its secret: a replay says ``secret: null``."""
-    pending = idempotency.PENDING.get()
-    if pending is not None:
+    if hooks.idempotency is not None:
         def respond(sub: Any) -> idempotency.Response:
             status, body, headers = answer(sub)
             return idempotency.Response(status, to_jsonable_python(
                 {**body, "secret": None}), headers)
 
-        pending.respond = respond
+        hooks.idempotency.respond = respond
 
 
 def _out(hooks: WebhookService, sub: Any, position: int | None = None,
@@ -178,7 +177,7 @@ def event_types() -> list[EventTypeOut]:
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated,
              summary="Subscribe a URL; the signing secret is in this answer only")
 def create(body: SubscriptionIn, meta: Admin, hooks: Hooks) -> dict[str, Any]:
-    _store_answer(lambda sub: (201, _out(hooks, sub), {
+    _store_answer(hooks, lambda sub: (201, _out(hooks, sub), {
         "Location": f"/webhooks/subscriptions/{sub.id}"}))
     sub, secret, position = hooks.create(meta, body.url, body.description, body.event_types,
                                          body.customer_id, body.enabled)
@@ -229,7 +228,7 @@ def rotate(subscription_id: UUID, meta: Admin, hooks: Hooks,
            grace_s: Annotated[float | None, Query(
                ge=0, le=30 * 24 * 3600, description="default SHIPFLOW_WEBHOOK_SECRET_GRACE_S"
            )] = None) -> SecretRotated:
-    _store_answer(lambda sub: (200, {"previous_valid_until": sub.pending_events[
+    _store_answer(hooks, lambda sub: (200, {"previous_valid_until": sub.pending_events[
         -1].previous_valid_until, "position": None}, {}))
     secret, until, position = hooks.rotate_secret(subscription_id, meta, grace_s)
     return SecretRotated(secret=secret, previous_valid_until=until, position=position)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, String, Table
 
-from shipflow.projections.tables import UtcDateTime, metadata
+from shipflow.database import UtcDateTime, metadata
 
 api_keys = Table(
     "api_keys", metadata,

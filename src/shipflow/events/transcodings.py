@@ -14,14 +14,16 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from pydantic import BaseModel
 
-from shipflow.accounts import values as account_values
-from shipflow.accounts.pmap import PMapAsDict
-from shipflow.events import booking, charges, documents, errors, state, tracking, values
+from shipflow.events import common
+from shipflow.events.account import values as account_values
+from shipflow.events.account.pmap import PMapAsDict
+from shipflow.events.shipment import booking, charges, documents, records, tracking
 
 
 class ModelTranscoding(Transcoding):
     def __init__(self, cls: type[BaseModel]) -> None:
         self.type = cls
+        self.model = cls
         self.name = cls.__name__
         self._fields = tuple(cls.model_fields)
         self._field_set = frozenset(self._fields)
@@ -32,10 +34,10 @@ class ModelTranscoding(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> BaseModel:
         if data.keys() != self._field_set:  # an older shape: let pydantic fill defaults
-            return self.type.model_construct(**data)
+            return self.model.model_construct(**data)
         # The common case, as model_construct does it minus its generality (it is the
         # hottest call when views are rebuilt).
-        obj = self.type.__new__(self.type)
+        obj = self.model.__new__(self.model)
         object.__setattr__(obj, "__dict__", data)
         object.__setattr__(obj, "__pydantic_fields_set__", set(self._fields))
         object.__setattr__(obj, "__pydantic_extra__", None)
@@ -77,17 +79,17 @@ class FrozenSetAsList(Transcoding):
         return frozenset(data)
 
 
-def _subclasses(cls: type) -> list[type]:
-    found = []
+def _subclasses(cls: type[common.ValueObject]) -> list[type[common.ValueObject]]:
+    found: list[type[common.ValueObject]] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
 
 
 def domain_types() -> tuple[list[type[BaseModel]], list[type[Enum]]]:
-    modules = (values, booking, charges, documents, errors, state, tracking, account_values)
-    models = [c for c in _subclasses(values.ValueObject)
-              if c.__module__.startswith(("shipflow.events.", "shipflow.accounts."))]
+    modules = (common, booking, charges, documents, records, tracking, account_values)
+    models: list[type[BaseModel]] = [c for c in _subclasses(common.ValueObject)
+                                     if c.__module__.startswith("shipflow.events.")]
     enums = [obj for m in modules for obj in vars(m).values()
              if isinstance(obj, type) and issubclass(obj, Enum) and obj.__module__ == m.__name__]
     return models, enums

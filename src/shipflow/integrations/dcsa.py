@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from shipflow.events.tracking import Milestone
-from shipflow.events.values import UtcDatetime
+from shipflow.events.common import UtcDatetime
+from shipflow.events.shipment.tracking import Milestone
 
 #: Which DCSA field carries the event type code, per eventType (``eventTypeCode`` is the
 #: deprecated fallback DCSA still allows).

@@ -18,11 +18,12 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from shipflow.application import ShipmentService
-from shipflow.events.state import TERMINAL_STATUSES
-from shipflow.events.values import EventMeta, Source
+from shipflow.events.common import EventMeta, Source
+from shipflow.events.shipment.records import TERMINAL_STATUSES
 from shipflow.integrations.dcsa import Incoming, read_event
-from shipflow.projections.read_models import ReadModels
+from shipflow.projections import search
+from shipflow.projections.engine.read_models import ReadModels
+from shipflow.services.shipments import ShipmentService
 
 MAX_BATCH = 1_000
 _FINAL = {s.value for s in TERMINAL_STATUSES}
@@ -53,17 +54,18 @@ class MilestoneIngest:
         outcomes: dict[int, Outcome] = {}
         by_shipment: dict[UUID, list[int]] = defaultdict(list)
         for i, item in enumerate(incoming):
-            if item.invalid:
+            match = matches[i]
+            if item.invalid or item.milestone is None:
                 outcomes[i] = Outcome(i, item.event_id, "invalid", reason=item.invalid)
-            elif isinstance(matches[i], str):
-                outcomes[i] = Outcome(i, item.event_id, "unmatched", reason=matches[i])
+            elif isinstance(match, str):
+                outcomes[i] = Outcome(i, item.event_id, "unmatched", reason=match)
             else:
-                by_shipment[matches[i]].append(i)
+                by_shipment[match].append(i)
         for sid, indexes in by_shipment.items():
-            items = [(incoming[i].milestone, EventMeta(
+            items = [(milestone, EventMeta(
                 actor=actor, role=role, source=source, occurred_at=incoming[i].created_at,
                 correlation_id=correlation_id, external_id=incoming[i].event_id))
-                for i in indexes]
+                for i in indexes if (milestone := incoming[i].milestone) is not None]
             statuses = self.service.record_milestones(sid, items).result
             for i, status in zip(indexes, statuses, strict=True):
                 state, _, reason = status.partition(": ")
@@ -104,11 +106,11 @@ class MilestoneIngest:
         return result
 
     def _lookup(self, values: Iterable[str]) -> dict[tuple[str, str], list[tuple[UUID, str]]]:
-        t = self.read_models.tables("shipments")
-        r, s = t.shipment_refs, t.shipments
         found: dict[tuple[str, str], list[tuple[UUID, str]]] = defaultdict(list)
         wanted = sorted(values)
         with self.read_models.engine.connect() as conn:
+            t = search.active(conn)
+            r, s = t.shipment_refs, t.shipments
             for start in range(0, len(wanted), 500):
                 rows = conn.execute(
                     select(r.c.kind, r.c.value, r.c.shipment_id, s.c.status)

@@ -32,18 +32,66 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import JSON, Column, Connection, Integer, String, Table, delete, select
 
-from shipflow.events.bl_document import CHANGES_DOCUMENT, assemble
-from shipflow.events.shipment import Shipment
-from shipflow.events.shipment_events import BlDraftApproved, BlIssued
-from shipflow.projections.base import Change, Projection, fold
-from shipflow.projections.sql import upsert
-from shipflow.projections.tables import SlotTables
+from shipflow.database import UtcDateTime, metadata, upsert
+from shipflow.events.shipment.aggregate import Shipment
+from shipflow.events.shipment.events import BlDraftApproved, BlIssued
+from shipflow.events.shipment.transport_document import CHANGES_DOCUMENT, assemble
+from shipflow.projections.engine import slots
+from shipflow.projections.engine.base import Change, Projection, fold
 
+NAME = "bl_drafts"
 DRAFT = "DRAFT"
 APPROVED = "APPROVED"
 ISSUED = "ISSUED"
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _bl_drafts(slot: str) -> Table:
+    return Table(
+        f"bl_drafts_{slot}", metadata,
+        Column("shipment_id", String(36), primary_key=True),
+        Column("version", Integer, nullable=False),  # current draft version
+        Column("status", String(10), nullable=False),  # DRAFT, APPROVED, ISSUED
+        Column("approved_version", Integer),
+        Column("document", JSON, nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+
+
+def _bl_draft_versions(slot: str) -> Table:
+    return Table(
+        f"bl_draft_versions_{slot}", metadata,
+        Column("shipment_id", String(36), primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("document", JSON, nullable=False),
+        Column("caused_by", String(60), nullable=False),  # event type
+        Column("event_version", Integer, nullable=False),  # the shipment's version then
+        Column("actor", String(200), nullable=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class BlDraftTables:
+    slot: str
+    bl_drafts: Table
+    bl_draft_versions: Table
+
+
+TABLES = slots.by_slot(lambda slot: BlDraftTables(slot, _bl_drafts(slot),
+                                                  _bl_draft_versions(slot)))
+
+
+def active(conn: Connection) -> BlDraftTables:
+    """The live slot's tables, read on the caller's connection."""
+    return TABLES[slots.active_slot(conn, NAME)]
+
+
+# --- the view --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -99,7 +147,7 @@ class BlDraftView:
 
 
 class BlDraftProjection(Projection[BlDraftView]):
-    name = "bl_drafts"
+    name = NAME
 
     def evolve(self, view: BlDraftView | None, event: Any,
                shipment: Shipment) -> BlDraftView | None:
@@ -122,8 +170,9 @@ class BlDraftProjection(Projection[BlDraftView]):
             view = replace(view, status=ISSUED, updated_at=at)
         return view
 
-    def write(self, conn: Connection, tables: SlotTables,
+    def write(self, conn: Connection, slot: str,
               changes: Mapping[UUID, Change[BlDraftView]]) -> None:
+        tables = TABLES[slot]
         drafts, new_versions, gone = [], [], []
         for shipment_id, change in changes.items():
             key, after = str(shipment_id), change.after
@@ -145,7 +194,8 @@ class BlDraftProjection(Projection[BlDraftView]):
         upsert(conn, tables.bl_drafts, ["shipment_id"], drafts)
         upsert(conn, tables.bl_draft_versions, ["shipment_id", "version"], new_versions)
 
-    def clear(self, conn: Connection, tables: SlotTables) -> None:
+    def clear(self, conn: Connection, slot: str) -> None:
+        tables = TABLES[slot]
         conn.execute(delete(tables.bl_draft_versions))
         conn.execute(delete(tables.bl_drafts))
 
@@ -169,7 +219,7 @@ def _approve(view: BlDraftView, n: int, at: datetime) -> BlDraftView:
 # --- reads for the API ---------------------------------------------------------------------
 
 
-def current(conn: Connection, tables: SlotTables,
+def current(conn: Connection, tables: BlDraftTables,
             shipment_id: UUID | str) -> dict[str, Any] | None:
     """The current draft: shipment_id, version, status, approved_version, document,
     updated_at; None when the shipment has no draft (unknown or not yet projected)."""
@@ -178,7 +228,7 @@ def current(conn: Connection, tables: SlotTables,
     return dict(row) if row is not None else None
 
 
-def version(conn: Connection, tables: SlotTables, shipment_id: UUID | str,
+def version(conn: Connection, tables: BlDraftTables, shipment_id: UUID | str,
             n: int) -> dict[str, Any] | None:
     """Version ``n`` with its document: version, caused_by, event_version, actor,
     recorded_at, document; None when there is no such version."""
@@ -188,7 +238,7 @@ def version(conn: Connection, tables: SlotTables, shipment_id: UUID | str,
     return dict(row) if row is not None else None
 
 
-def versions(conn: Connection, tables: SlotTables, shipment_id: UUID | str,
+def versions(conn: Connection, tables: BlDraftTables, shipment_id: UUID | str,
              with_documents: bool = False) -> list[dict[str, Any]]:
     """Every version, oldest first: version, caused_by, event_version, actor, recorded_at
     (and document when ``with_documents``; a listing does not need them). Empty when none."""

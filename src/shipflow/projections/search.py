@@ -14,14 +14,97 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+)
 
-from shipflow.events.shipment import Shipment
-from shipflow.events.state import SailingOutcome
-from shipflow.projections.base import Change, Projection
-from shipflow.projections.sql import upsert
-from shipflow.projections.tables import SlotTables
-from shipflow.sla.config import DEFAULT_CONFIG, SlaConfig
+from shipflow.database import UtcDateTime, metadata, upsert
+from shipflow.events.shipment.aggregate import Shipment
+from shipflow.events.shipment.records import SailingOutcome
+from shipflow.projections.engine import slots
+from shipflow.projections.engine.base import Change, Projection
+from shipflow.projections.sla.config import DEFAULT_CONFIG, SlaConfig
+from shipflow.projections.sla.tables import SlaTables
+
+NAME = "shipments"
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _shipments(slot: str) -> Table:
+    return Table(
+        f"shipments_{slot}", metadata,
+        Column("shipment_id", String(36), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("customer_id", String(100), nullable=False),
+        Column("cs_owner", String(100), nullable=False),
+        Column("office", String(10), nullable=False),
+        Column("pol", String(5), nullable=False),
+        Column("pod", String(5)),
+        Column("carrier", String(100)),
+        Column("carrier_booking_no", String(100)),
+        Column("vessel", String(100)),
+        Column("voyage", String(40)),
+        Column("etd", UtcDateTime()),
+        Column("etd_actual", Boolean, nullable=False, default=False),
+        Column("eta", UtcDateTime()),
+        Column("eta_actual", Boolean, nullable=False, default=False),
+        Column("containers", Text, nullable=False, default=""),
+        Column("bl_number", String(100)),
+        Column("open_exceptions", Integer, nullable=False, default=0),
+        Column("sailing_outcome", String(10)),
+        Column("booked_at", UtcDateTime(), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+        Column("summary", JSON, nullable=False),
+        Index(f"ix_shipments_{slot}_booked", "booked_at", "shipment_id"),
+        Index(f"ix_shipments_{slot}_customer", "customer_id"),
+        Index(f"ix_shipments_{slot}_status", "status"),
+        Index(f"ix_shipments_{slot}_eta", "eta"),
+    )
+
+
+def _shipment_refs(slot: str) -> Table:
+    return Table(
+        f"shipment_refs_{slot}", metadata,
+        Column("shipment_id", String(36), primary_key=True),
+        Column("kind", String(20), primary_key=True),  # po, customer_ref, booking, bl, container
+        Column("value", String(200), primary_key=True),  # upper-cased
+        Index(f"ix_shipment_refs_{slot}_value", "value"),
+    )
+
+
+@dataclass(frozen=True)
+class SearchTables:
+    slot: str
+    shipments: Table
+    shipment_refs: Table
+
+
+TABLES = slots.by_slot(lambda slot: SearchTables(slot, _shipments(slot), _shipment_refs(slot)))
+
+
+def active(conn: Connection) -> SearchTables:
+    """The live slot's tables, read on the caller's connection."""
+    return TABLES[slots.active_slot(conn, NAME)]
+
+
+# --- the view --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -93,7 +176,7 @@ def search_row(event: Any, s: Shipment, config: SlaConfig = DEFAULT_CONFIG) -> S
 
 
 class SearchProjection(Projection[SearchRow]):
-    name = "shipments"
+    name = NAME
     state_only = True
 
     def __init__(self, config: SlaConfig = DEFAULT_CONFIG) -> None:
@@ -102,8 +185,9 @@ class SearchProjection(Projection[SearchRow]):
     def evolve(self, view: SearchRow | None, event: Any, shipment: Shipment) -> SearchRow:
         return search_row(event, shipment, self.config)
 
-    def write(self, conn: Connection, tables: SlotTables,
+    def write(self, conn: Connection, slot: str,
               changes: Mapping[UUID, Change[SearchRow]]) -> None:
+        tables = TABLES[slot]
         upsert(conn, tables.shipments, ["shipment_id"],
                [c.after.values for c in changes.values() if c.after is not None])
         moved = [(sid, c) for sid, c in changes.items()
@@ -117,7 +201,8 @@ class SearchProjection(Projection[SearchRow]):
             if refs:
                 conn.execute(tables.shipment_refs.insert(), refs)
 
-    def clear(self, conn: Connection, tables: SlotTables) -> None:
+    def clear(self, conn: Connection, slot: str) -> None:
+        tables = TABLES[slot]
         conn.execute(delete(tables.shipment_refs))
         conn.execute(delete(tables.shipments))
 
@@ -152,7 +237,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return datetime.fromisoformat(booked), sid
 
 
-def search(conn: Connection, t: SlotTables, sla: SlotTables, f: SearchFilters, *,
+def search(conn: Connection, t: SearchTables, sla: SlaTables, f: SearchFilters, *,
            now: datetime, limit: int = 50, cursor: str | None = None) -> list[dict[str, Any]]:
     """Newest bookings first; ``cursor`` continues after the last row of a previous page."""
     s = t.shipments
@@ -191,7 +276,7 @@ def search(conn: Connection, t: SlotTables, sla: SlotTables, f: SearchFilters, *
     return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
 
 
-def lookup(conn: Connection, t: SlotTables, reference: str) -> list[dict[str, Any]]:
+def lookup(conn: Connection, t: SearchTables, reference: str) -> list[dict[str, Any]]:
     """Shipments carrying exactly this reference (PO, booking, B/L, container, ...)."""
     r, s = t.shipment_refs, t.shipments
     ids = select(r.c.shipment_id).where(r.c.value == reference.strip().upper())

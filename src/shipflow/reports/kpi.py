@@ -22,7 +22,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import Connection, select
 
-from shipflow.projections.tables import SlotTables
+from shipflow.projections.search import SearchTables
+from shipflow.projections.sla.tables import SlaTables
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Kpis:
     breaches_by_cs_owner: dict[str, int] = field(default_factory=dict)
 
 
-def _timer_rate(conn: Connection, sla: SlotTables, kinds: tuple[str, ...], start: datetime,
+def _timer_rate(conn: Connection, sla: SlaTables, kinds: tuple[str, ...], start: datetime,
                 end: datetime, office: str | None) -> Rate:
     t = sla.sla_timers
     query = select(t.c.state, t.c.late).where(
@@ -58,7 +59,7 @@ def _timer_rate(conn: Connection, sla: SlotTables, kinds: tuple[str, ...], start
     return Rate(sum(1 for state, late in rows if state == "met" and not late), len(rows))
 
 
-def kpis(conn: Connection, shipments: SlotTables, sla: SlotTables, start: datetime,
+def kpis(conn: Connection, shipments: SearchTables, sla: SlaTables, start: datetime,
          end: datetime, office: str | None = None,
          tat_tolerance: timedelta = timedelta(hours=24)) -> Kpis:
     s, t = shipments.shipments, sla.sla_timers

@@ -13,8 +13,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select
 
 from shipflow.events.ports import port_zone
-from shipflow.events.state import TERMINAL_STATUSES
-from shipflow.projections.tables import SlotTables
+from shipflow.events.shipment.records import TERMINAL_STATUSES
+from shipflow.projections.search import SearchTables
+from shipflow.projections.sla.tables import SlaTables
 
 _FINAL = [s.value for s in TERMINAL_STATUSES]
 
@@ -28,7 +29,7 @@ COLUMNS = [
 ]
 
 
-def active_shipments(conn: Connection, shipments: SlotTables, sla: SlotTables,
+def active_shipments(conn: Connection, shipments: SearchTables, sla: SlaTables,
                      customer_id: str) -> list[dict[str, Any]]:
     """The customer's shipments not yet finished, oldest booking first, with each one's
     earliest unmet SLA timer (the next action)."""

@@ -1,12 +1,12 @@
 """Customer-account events (accounts receivable) as webhook types: the table for
-:class:`~shipflow.accounts.account.CustomerAccount`. Picked up by ``catalogue`` when the
+:class:`~shipflow.events.account.aggregate.CustomerAccount`. Picked up by ``catalogue`` when the
 accounts package is there."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shipflow.accounts.events import ACCOUNT_TOPIC
+from shipflow.events import topics
 from shipflow.webhooks.catalogue import EventType, Source, jsonable
 
 
@@ -46,7 +46,7 @@ def _release(e: Any, a: Any) -> dict[str, Any]:
 
 
 SOURCE = Source(
-    name="account", topic_prefix=ACCOUNT_TOPIC, subject_field="account_id",
+    name="account", stream=topics.ACCOUNT, subject_field="account_id",
     table={"InvoiceIssued": ("account.invoice_issued", _invoice),
            "PaymentApplied": ("account.payment_applied", _applied),
            "CreditHoldPlaced": ("account.credit_hold_changed", _hold),

@@ -1,6 +1,6 @@
 """The webhook event types: which aggregate's events become which dotted type, and the payload.
 
-Each aggregate whose events reach subscribers is one :class:`Source`: its topic prefix in the
+Each aggregate whose events reach subscribers is one :class:`Source`: its stream in the
 notification log, the id field the payload names it by (``shipment_id``, ``account_id``),
 and a **small table** from its event class names to ``(webhook type, data function)``. A data
 function turns the event (and the aggregate after it) into the domain fields a subscriber
@@ -30,6 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shipflow.events.topics import Stream
+
 #: uuid5 namespace of message ids: the same event and type always give the same webhook-id.
 MESSAGE_NAMESPACE = uuid.UUID("6f1d7c58-2b7e-4b5c-9a0e-5f3c8d9e1a21")
 
@@ -43,7 +45,7 @@ class EventType:
 @dataclass(frozen=True)
 class Source:
     name: str  # shipment
-    topic_prefix: str  # shipflow.events.shipment_events:
+    stream: Stream  # the aggregate's events, by their current and older topics
     subject_field: str  # shipment_id
     #: event class name → (webhook type, data function)
     table: Mapping[str, tuple[str, Callable[[Any, Any], Any]]]
@@ -57,7 +59,7 @@ class Source:
     summary_key: str = field(default="")
 
     def folds(self, topic: str) -> bool:
-        return topic.startswith(self.topic_prefix)
+        return self.stream.owns(topic)
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from shipflow.database import insert
 from shipflow.follow import follow
-from shipflow.projections.runner import FoldCache
+from shipflow.projections.engine import slots
+from shipflow.projections.engine.runner import FoldCache
 from shipflow.store import Shipflow
 from shipflow.webhooks import catalogue, outbox
-from shipflow.webhooks.subscription import SUBSCRIPTION_TOPIC
+from shipflow.webhooks.subscription import SUBSCRIPTION
 from shipflow.webhooks.tables import (
     webhook_deliveries,
     webhook_messages,
@@ -46,15 +47,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 # --- position ------------------------------------------------------------------------------
 
 
 def ensure_registered(conn: Connection) -> None:
-    conn.execute(_insert(conn, webhook_tracking).values(
+    conn.execute(insert(conn, webhook_tracking).values(
         name=NAME, position=0, updated_at=_now()).on_conflict_do_nothing())
 
 
@@ -63,12 +60,9 @@ def position(conn: Connection) -> int:
         webhook_tracking.c.name == NAME)).scalar() or 0)
 
 
-def advance(conn: Connection, start: int, end: int) -> bool:
-    """Move the position from ``start`` to ``end`` unless someone else moved it (CAS)."""
-    result = conn.execute(update(webhook_tracking).where(
-        webhook_tracking.c.name == NAME, webhook_tracking.c.position == start)
-        .values(position=end, updated_at=_now()))
-    return result.rowcount == 1
+def advance(conn: Connection, start: int, end: int) -> None:
+    """Move the position from ``start`` to ``end``, or raise ``LostRace`` (the CAS)."""
+    slots.compare_and_set(conn, webhook_tracking, {"name": NAME}, start, end)
 
 
 # --- matching ------------------------------------------------------------------------------
@@ -132,7 +126,7 @@ def collect(store: Shipflow, cache: FoldCache, notifications: Sequence[Any],
     live = enabled()
     for n in notifications:
         source = catalogue.source_for(n.topic)
-        is_sub = n.topic.startswith(SUBSCRIPTION_TOPIC)
+        is_sub = SUBSCRIPTION.owns(n.topic)
         if source is None or (not live and not is_sub):
             continue
         event = store.mapper.to_domain_event(n)
@@ -162,7 +156,7 @@ def collect(store: Shipflow, cache: FoldCache, notifications: Sequence[Any],
 
 def write_batch(conn: Connection, batch: Batch, now: datetime) -> None:
     if batch.subscriptions:
-        stmt = _insert(conn, webhook_subscriptions)
+        stmt = insert(conn, webhook_subscriptions)
         stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
             c: stmt.excluded[c] for c in CONFIG_COLUMNS})
         conn.execute(stmt, list(batch.subscriptions.values()))
@@ -170,7 +164,7 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> None:
         conn.execute(update(webhook_subscriptions).where(
             webhook_subscriptions.c.id.in_(batch.enabled)).values(failing_since=None))
     if batch.messages:
-        conn.execute(_insert(conn, webhook_messages).on_conflict_do_nothing(), [
+        conn.execute(insert(conn, webhook_messages).on_conflict_do_nothing(), [
             {"id": m.id, "type": m.type, "subject": m.subject, "customer_id": m.customer_id,
              "position": m.position, "body": m.body, "created_at": now}
             for m in batch.messages.values()])
@@ -190,10 +184,6 @@ def write_batch(conn: Connection, batch: Batch, now: datetime) -> None:
         conn.execute(update(dt).where(dt.c.subscription_id.in_(gone),
                                       dt.c.status.in_(("pending", "waiting")))
                      .values(status="cancelled", finished_at=now))
-
-
-class LostRace(Exception):
-    pass
 
 
 class Dispatcher:
@@ -227,10 +217,9 @@ class Dispatcher:
             batch = collect(self.store, self.cache, notifications, subs, "live", now)
             with self.engine.begin() as conn:
                 outbox.relaxed(conn)
-                if not advance(conn, start, notifications[-1].id):
-                    raise LostRace()
+                advance(conn, start, notifications[-1].id)
                 self.write(conn, batch, now)
-        except LostRace:
+        except slots.LostRace:
             self.cache.clear()
             return 0
         except Exception:

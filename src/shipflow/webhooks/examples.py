@@ -12,13 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from shipflow.application import ShipmentService
-from shipflow.events.booking import Approval, BookingOrder
-from shipflow.events.charges import ChargeChange, ChargeLine
-from shipflow.events.documents import BlIssue, CarrierConfirmation, ShippingInstructions
-from shipflow.events.state import FieldChange, SailingOutcome
-from shipflow.events.tracking import CustomerNotice, Milestone, ShipmentException
-from shipflow.events.values import EventMeta, Money, VesselVoyage
+from shipflow.events.common import EventMeta, Money, VesselVoyage
+from shipflow.events.shipment.amendments import AmendmentRequest
+from shipflow.events.shipment.booking import Approval, BookingOrder
+from shipflow.events.shipment.charges import ChargeChange, ChargeLine
+from shipflow.events.shipment.documents import BlIssue, CarrierConfirmation, ShippingInstructions
+from shipflow.events.shipment.records import FieldChange, SailingOutcome
+from shipflow.events.shipment.tracking import (
+    CustomerNotice,
+    Milestone,
+    Rollover,
+    ShipmentException,
+)
+from shipflow.services.shipments import ShipmentService
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -66,13 +72,14 @@ def lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME",
     svc.review(sid, [], m)
     svc.confirm_by_carrier(sid, confirmation(f"2551{tag}"), m)
     svc.notify_customer(sid, CustomerNotice(kind="BOOKING_CONFIRMATION"), m)
-    n = svc.request_amendment(sid, [FieldChange(field="consignee.address",
-                                                after="2 Harbor Dr, Long Beach")],
-                              "email 2026-11-21 from shipper", "consignee moved", [],
-                              ["customs_broker"], m).result
+    n = svc.request_amendment(sid, AmendmentRequest(
+        changes=[FieldChange(field="consignee.address", after="2 Harbor Dr, Long Beach")],
+        customer_confirmation_ref="email 2026-11-21 from shipper", reason="consignee moved",
+        notify_parties=["customs_broker"]), m).result
     svc.approve_amendment(sid, n, m)
-    n = svc.request_amendment(sid, [FieldChange(field="remarks", after="fragile")],
-                              "email 2026-11-22", "", [], [], m).result
+    n = svc.request_amendment(sid, AmendmentRequest(
+        changes=[FieldChange(field="remarks", after="fragile")],
+        customer_confirmation_ref="email 2026-11-22"), m).result
     svc.reject_amendment(sid, n, "customer withdrew it", m)
     svc.submit_shipping_instructions(sid, ShippingInstructions.model_validate({
         "containers": [{"container_no": "MSKU1234565", "size_type": "45G1",
@@ -89,8 +96,10 @@ def lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME",
     svc.record_milestone(sid, Milestone(kind="EQUIPMENT", code="GTIN", classifier="ACT",
                                         event_time=NOW + timedelta(days=13),
                                         location="CNSHA", container_no="MSKU1234565"), m)
-    svc.roll_over(sid, VesselVoyage(vessel="MAERSK EMDEN", voyage="250E"), "vessel full",
-                  NOW + timedelta(days=16), NOW + timedelta(days=32), 0, m)
+    svc.roll_over(sid, Rollover(to_vessel_voyage=VesselVoyage(vessel="MAERSK EMDEN",
+                                                              voyage="250E"),
+                                reason="vessel full", new_etd=NOW + timedelta(days=16),
+                                new_eta=NOW + timedelta(days=32)), m)
     x = svc.raise_exception(sid, ShipmentException(kind="CUSTOMS_INSPECTION",
                                                    description="export inspection",
                                                    location="CNSHA"), m).result
@@ -125,8 +134,14 @@ def lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME",
 
 def account_lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME") -> None:
     """An account whose events make every account webhook type (accounts receivable)."""
-    from shipflow.accounts.application import AccountService
-    from shipflow.accounts.values import AccountTerms, Application, PaymentMethod
+    from shipflow.events.account.values import (
+        AccountTerms,
+        Application,
+        InvoiceRequest,
+        PaymentAdvice,
+        PaymentMethod,
+    )
+    from shipflow.services.accounts import AccountService
 
     fin = _meta("fin.lee", "finance")
     ar = AccountService(svc.store)
@@ -137,11 +152,13 @@ def account_lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME") -> N
         "settlement_mode": "PER_SHIPMENT", "collection_owner": "ar.zhang"}), fin)
     sid = svc.request_booking(order(customer_id, "PO-AR-1"), _meta()).shipment_id
     svc.add_charge(sid, _charge("1850.00"), None, _meta())
-    invoice = ar.issue_invoice(customer_id, sid, customer_id, "USD", None, [],
-                               date(2026, 11, 20), _meta()).result
-    payment = ar.receive_payment(customer_id, Money(amount="1850.00", currency="USD"),
-                                 "BANK-0001", date(2026, 11, 25), "Acme Trading",
-                                 PaymentMethod.TRANSFER, None, fin).result
+    invoice = ar.issue_invoice(customer_id, InvoiceRequest(
+        shipment_id=sid, bill_to=customer_id, currency="USD", issue_date=date(2026, 11, 20)),
+        _meta()).result
+    payment = ar.receive_payment(customer_id, PaymentAdvice(
+        amount=Money(amount="1850.00", currency="USD"), bank_reference="BANK-0001",
+        value_date=date(2026, 11, 25), payer="Acme Trading", method=PaymentMethod.TRANSFER),
+        fin).result
     ar.apply_payment(customer_id, payment.number, [Application(
         invoice_number=invoice.number, amount=Money(amount="1850.00", currency="USD"))],
         None, fin)
@@ -152,7 +169,7 @@ def account_lifecycle(svc: ShipmentService, customer_id: str = "CUST-ACME") -> N
 @cache
 def examples() -> dict[str, dict[str, Any]]:
     """One example payload per webhook type."""
-    from shipflow.projections.runner import FoldCache
+    from shipflow.projections.engine.runner import FoldCache
     from shipflow.store import Shipflow
     from shipflow.webhooks import catalogue
     from shipflow.webhooks.subscription import WebhookSubscription

@@ -30,7 +30,7 @@ import httpx
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine
 
-from shipflow.events.values import EventMeta, Source
+from shipflow.events.common import EventMeta, Source
 from shipflow.store import Shipflow
 from shipflow.webhooks import outbox, signing, ssrf
 from shipflow.webhooks.outbox import Job, Result

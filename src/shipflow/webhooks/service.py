@@ -16,10 +16,10 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import Engine, func, select, update
 
-from shipflow import idempotency
 from shipflow.config import Settings
-from shipflow.events.errors import DomainError, NotFound
-from shipflow.events.values import EventMeta
+from shipflow.events.common import DomainError, EventMeta, NotFound
+from shipflow.services import idempotency
+from shipflow.services.idempotency import IdempotencyRequest
 from shipflow.store import Shipflow
 from shipflow.webhooks import catalogue, dispatcher, signing, ssrf
 from shipflow.webhooks.subscription import WebhookSubscription
@@ -36,8 +36,10 @@ D, S = webhook_deliveries, webhook_subscriptions
 
 class WebhookService:
     def __init__(self, settings: Settings, store: Shipflow, engine: Engine,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 idempotency: IdempotencyRequest | None = None) -> None:
         self.clock = clock
+        self.idempotency = idempotency  # this request's key: its answer is saved with it
         self.settings = settings
         self.store = store
         self.engine = engine
@@ -75,11 +77,17 @@ class WebhookService:
 
     def _save(self, sub: WebhookSubscription) -> int:
         """Save, with the request's idempotency record (if it has a key) in the same save."""
-        recordings = idempotency.save(self.store, [sub], sub)
+        recordings = idempotency.save(self.store, [sub], sub, self.idempotency)
         return recordings[-1].notification.id if recordings else 0
+
+    def _check_key(self) -> None:
+        """A retried request with the same key is answered before a secret is written."""
+        if self.idempotency is not None:
+            self.idempotency.check(self.store)
 
     def create(self, meta: EventMeta, url: str, description: str, event_types: list[str],
                customer_id: str | None, enabled: bool) -> tuple[WebhookSubscription, str, int]:
+        self._check_key()
         self.check_url(url)
         self.check_types(event_types)
         secret, secret_id = signing.new_secret(), str(uuid.uuid4())
@@ -111,6 +119,7 @@ class WebhookService:
 
     def rotate_secret(self, subscription_id: uuid.UUID, meta: EventMeta,
                       grace_s: float | None) -> tuple[str, datetime, int]:
+        self._check_key()
         sub = self.get(subscription_id)
         now = self.clock()
         until = now + timedelta(seconds=self.settings.webhook_secret_grace_s

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipflow.events import topics
 from shipflow.webhooks.catalogue import EventType, Source, jsonable
-
-SHIPMENT_TOPIC = "shipflow.events.shipment_events:"
 
 
 def summary(s: Any) -> dict[str, Any]:
@@ -244,7 +243,7 @@ _DESCRIPTIONS = {
 }
 
 SOURCE = Source(
-    name="shipment", topic_prefix=SHIPMENT_TOPIC, subject_field="shipment_id", table=TABLE,
+    name="shipment", stream=topics.SHIPMENT, subject_field="shipment_id", table=TABLE,
     customer=lambda s: s.order.customer_id,
     types=tuple(EventType(name, text, "shipment") for name, text in _DESCRIPTIONS.items()),
     derive=derive, summary=summary, summary_key="shipment")

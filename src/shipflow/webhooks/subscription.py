@@ -22,11 +22,12 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from shipflow.events.errors import InvalidTransition
-from shipflow.events.values import EventMeta
+from shipflow.events.common import EventMeta, InvalidTransition
+from shipflow.events.topics import Stream
 
 #: Topic prefix of these events in the notification log.
-SUBSCRIPTION_TOPIC = "shipflow.webhooks.subscription:"
+#: The stream of subscription events (this module has never moved).
+SUBSCRIPTION = Stream(__name__)
 
 #: Fields a PATCH may change.
 EDITABLE = ("url", "description", "event_types", "customer_id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipflow.webhooks.catalogue import EventType, Source
-from shipflow.webhooks.subscription import SUBSCRIPTION_TOPIC
+from shipflow.webhooks.subscription import SUBSCRIPTION
 
 
 def _disabled(e: Any, s: Any) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def _disabled(e: Any, s: Any) -> dict[str, Any]:
 
 
 SOURCE = Source(
-    name="webhook", topic_prefix=SUBSCRIPTION_TOPIC, subject_field="subscription_id",
+    name="webhook", stream=SUBSCRIPTION, subject_field="subscription_id",
     table={"Disabled": ("webhook.subscription_disabled", _disabled)},
     customer=lambda s: s.customer_id,
     types=(EventType("webhook.subscription_disabled",

@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from shipflow.projections.tables import UtcDateTime, metadata
+from shipflow.database import UtcDateTime, metadata
 
 webhook_subscriptions = Table(
     "webhook_subscriptions", metadata,

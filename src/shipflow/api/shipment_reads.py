@@ -1,0 +1,182 @@
+"""Shipment reads: search and look-up (from the ``shipments`` view), the current state, the
+state as of a time or version, and the audit history (from the events).
+
+Search and look-up come first: ``/shipments/lookup`` is not a shipment id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Connection
+
+from shipflow.api.auth import Caller, require_visible, scope_customer, visible
+from shipflow.api.deps import ReadSide, Service, consistent
+from shipflow.api.errors import ERRORS, refuse
+from shipflow.api.shipment_schemas import EventRecord, ShipmentView
+from shipflow.events.common import UtcDatetime
+from shipflow.events.shipment.aggregate import Shipment
+from shipflow.projections import search as sv
+from shipflow.projections.sla import tables as sla_tables
+from shipflow.projections.sla.rows import next_due
+
+router = APIRouter(prefix="/shipments", tags=["shipment reads"], responses=ERRORS)
+
+_NOT_PAYLOAD = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+
+
+def shipment_view(s: Shipment) -> ShipmentView:
+    return ShipmentView(
+        id=s.id, version=s.version, created_at=s.created_on, modified_at=s.modified_on,
+        status=s.status, order=s.order, review_outcome=s.review_outcome,
+        open_violations=s.open_violations, confirmations=s.confirmations,
+        carrier_confirmation=s.confirmation, vessel_voyage=s.vessel_voyage, legs=s.legs,
+        etd=s.etd, eta=s.eta, departed=s.departed, timeline=s.timeline,
+        last_milestone=s.last_milestone, amendments=s.amendments,
+        shipping_instructions=s.shipping_instructions, si_revision=s.si_revision,
+        exceptions=s.exceptions, charges=s.charges, bl=s.bl,
+        bl_approval_current=s.bl_approval_current, bl_issue=s.bl_issue,
+        sailing_outcome=s.sailing_outcome)
+
+
+def event_record(event: Any) -> EventRecord:
+    meta = event.meta
+    payload = {k: v for k, v in vars(event).items() if k not in _NOT_PAYLOAD}
+    return EventRecord(
+        type=type(event).__name__, version=event.originator_version,
+        recorded_at=event.timestamp, occurred_at=meta.occurred_at, actor=meta.actor,
+        role=meta.role, source=str(meta.source), correlation_id=meta.correlation_id,
+        causation_id=meta.causation_id, external_id=meta.external_id,
+        payload=to_jsonable_python(payload))
+
+
+# --- search (the view) ----------------------------------------------------------------------
+
+
+class ShipmentSummary(BaseModel):
+    shipment_id: str
+    version: int
+    status: str
+    customer_id: str
+    cs_owner: str
+    office: str
+    pol: str
+    pod: str | None
+    carrier: str | None
+    carrier_booking_no: str | None
+    vessel: str | None
+    voyage: str | None
+    etd: datetime | None
+    etd_actual: bool
+    eta: datetime | None
+    eta_actual: bool
+    containers: list[str]
+    bl_number: str | None
+    open_exceptions: int
+    sailing_outcome: str | None
+    booked_at: datetime
+    updated_at: datetime
+    next_sla_due: datetime | None = None
+    references: dict[str, Any]
+
+
+class ShipmentPage(BaseModel):
+    items: list[ShipmentSummary]
+    next_cursor: str | None
+
+
+def _summary(row: dict[str, Any], next_due: dict[str, datetime]) -> ShipmentSummary:
+    summary = row.pop("summary")
+    row["containers"] = summary.get("containers", [])
+    return ShipmentSummary(**row, next_sla_due=next_due.get(row["shipment_id"]),
+                           references=summary)
+
+
+def _next_due(conn: Connection, ids: list[str]) -> dict[str, datetime]:
+    return {str(k): v for k, v in next_due(conn, sla_tables.active(conn), ids).items()}
+
+
+@router.get("", response_model=ShipmentPage, summary="Search shipments",
+            dependencies=[consistent("shipments")])
+def search_shipments(
+    rm: ReadSide, caller: Caller,
+    status: Annotated[list[str], Query(description="one or more DCSA booking statuses")] = [],  # noqa: B006
+    customer: str | None = None, cs_owner: str | None = None, office: str | None = None,
+    pol: str | None = None, pod: str | None = None, carrier: str | None = None,
+    vessel: Annotated[str | None, Query(description="part of the vessel name")] = None,
+    eta_from: UtcDatetime | None = None, eta_to: UtcDatetime | None = None,
+    has_open_exception: bool | None = None,
+    overdue_sla: Annotated[bool | None, Query(description="an SLA timer is past due")] = None,
+    q: Annotated[str | None, Query(min_length=2, description=(
+        "part of a reference: PO, customer reference, booking, B/L or container number"))] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> ShipmentPage:
+    filters = sv.SearchFilters(
+        status=status, customer_id=scope_customer(caller, customer), cs_owner=cs_owner,
+        office=office, pol=pol, pod=pod, carrier=carrier, vessel=vessel, eta_from=eta_from,
+        eta_to=eta_to, has_open_exception=has_open_exception, overdue_sla=overdue_sla, q=q)
+    if cursor is not None:
+        try:
+            sv.decode_cursor(cursor)
+        except ValueError:
+            raise refuse(400, "cursor_invalid", "Bad cursor",
+                         "use the next_cursor of a page") from None
+    with rm.engine.connect() as conn:  # one connection for the whole read
+        rows = sv.search(conn, sv.active(conn), sla_tables.active(conn), filters,
+                         now=datetime.now(UTC), limit=limit + 1, cursor=cursor)
+        page, more = rows[:limit], len(rows) > limit
+        due = _next_due(conn, [r["shipment_id"] for r in page])
+    return ShipmentPage(items=[_summary(r, due) for r in page],
+                        next_cursor=sv.encode_cursor(page[-1]) if more else None)
+
+
+@router.get("/lookup", response_model=list[ShipmentSummary],
+            summary="Find shipments by any reference (PO, booking, B/L, container)",
+            dependencies=[consistent("shipments")])
+def lookup(rm: ReadSide, caller: Caller,
+           ref: Annotated[str, Query(min_length=2)]) -> list[ShipmentSummary]:
+    with rm.engine.connect() as conn:
+        rows = [r for r in sv.lookup(conn, sv.active(conn), ref)
+                if visible(caller, r["customer_id"])]
+        due = _next_due(conn, [r["shipment_id"] for r in rows])
+    return [_summary(r, due) for r in rows]
+
+
+# --- one shipment (the events) ---------------------------------------------------------------
+
+
+@router.get("/{shipment_id}", response_model=ShipmentView,
+            summary="The shipment now, or as it was at a time or version")
+def get_shipment(
+    shipment_id: UUID, svc: Service, response: Response, caller: Caller,
+    as_of: Annotated[UtcDatetime | None, Query(
+        description="state as recorded at this moment (ISO 8601 with offset)")] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                         description="state at this version")] = None,
+) -> ShipmentView:
+    if as_of is not None and version is not None:
+        raise refuse(400, "as_of_or_version", "Ambiguous request",
+                     "ask for as_of or version, not both")
+    shipment = (svc.get_as_of(shipment_id, as_of) if as_of is not None
+                else svc.get(shipment_id, version=version))
+    require_visible(caller, shipment.order.customer_id, "shipment_not_found",
+                    f"no shipment {shipment_id}")
+    if version is not None and shipment.version != version:
+        raise refuse(404, "version_not_found", "No such version",
+                     f"the shipment has {shipment.version} versions")
+    response.headers["ETag"] = f'"{shipment.version}"'
+    return shipment_view(shipment)
+
+
+@router.get("/{shipment_id}/events", response_model=list[EventRecord],
+            summary="The full audit history of a shipment")
+def get_events(shipment_id: UUID, svc: Service, caller: Caller) -> list[EventRecord]:
+    history = svc.history(shipment_id)
+    require_visible(caller, history[0].order.customer_id, "shipment_not_found",
+                    f"no shipment {shipment_id}")
+    return [event_record(e) for e in history]
