@@ -9,6 +9,7 @@
   ``system``), which reaches other subscribers as ``webhook.subscription_disabled``.
 - Every connection goes to an address that passed the SSRF guard, resolved once for the
   check and the connection (:mod:`shipflow.webhooks.pinning`): no DNS rebinding in between.
+- Secrets are stored encrypted; the policy's :class:`SecretBox` opens them per attempt.
 
 Time is injected (``clock``): it says when a delivery is due and when a retry comes; tests
 drive it and call :meth:`Sender.drain`, which sends everything due at that moment. In a
@@ -38,6 +39,7 @@ from shipflow.store import Shipflow
 from shipflow.webhooks import outbox, pinning, signing, ssrf
 from shipflow.webhooks.outbox import Job, Result
 from shipflow.webhooks.policy import Policy
+from shipflow.webhooks.secretbox import SecretKeyInvalid, SecretKeyMissing, SecretUnreadable
 
 log = logging.getLogger("shipflow.webhooks")
 
@@ -122,7 +124,11 @@ class Sender:
             return result("refused", error=f"{e.rule}: {e.detail}")
         if not job.secrets:
             return result("failure", error="the subscription has no signing secret")
-        headers = signing.headers(job.secrets, job.message_id, int(time.time()), job.body)
+        try:
+            secrets = [self.policy.secret_box.open(s) for s in job.secrets]
+        except (SecretUnreadable, SecretKeyMissing, SecretKeyInvalid) as e:
+            return result("failure", error=str(e))
+        headers = signing.headers(secrets, job.message_id, int(time.time()), job.body)
         try:
             async with asyncio.timeout(self.policy.timeout_s):
                 async with client.stream("POST", job.url, content=job.body.encode(),

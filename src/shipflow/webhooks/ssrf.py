@@ -183,8 +183,3 @@ async def resolve_checked(host: str, port: int, allowed: list[Network]) -> list[
     addresses = _unique(infos)
     check_addresses(host, addresses, allowed)
     return addresses
-
-
-async def check_async(url: str, allowed: list[Network]) -> None:
-    host, port = host_port(url)
-    await resolve_checked(host, port, allowed)
