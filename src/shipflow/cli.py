@@ -22,6 +22,9 @@ keys = typer.Typer(help="API keys (only a hash is stored; a key is shown once)",
 app.add_typer(db, name="db")
 app.add_typer(projections, name="projections")
 app.add_typer(keys, name="keys")
+webhooks = typer.Typer(help="Webhook secrets' encryption keys (docs/webhooks.md)",
+                       no_args_is_help=True)
+app.add_typer(webhooks, name="webhooks")
 console = Console()
 
 
@@ -34,6 +37,7 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
     from shipflow.api.app import create_app
 
     settings = Settings()
+    _require_secret_keys(settings)
     console.print(f"shipflow on {settings.database_url}")
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
@@ -47,6 +51,7 @@ def worker() -> None:
     from shipflow.workers import Workers
 
     settings = Settings()
+    _require_secret_keys(settings)
     service = ShipmentService.from_settings(settings)
     workers = Workers(settings, service, ReadModels(settings, service.store))
     done = threading.Event()
@@ -182,6 +187,49 @@ def keys_revoke(key_id: str = typer.Argument(..., help="the key's id (see keys l
     if not _keys().revoke(key_id, "cli"):
         raise typer.BadParameter(f"no active key {key_id}")
     console.print(f"key {key_id} revoked")
+
+
+def _require_secret_keys(settings: Settings) -> None:
+    """Start-up check: without a key (PostgreSQL) or with a bad one, stop with one line."""
+    from shipflow.webhooks.secretbox import SecretBox, SecretKeyInvalid, SecretKeyMissing
+
+    try:
+        SecretBox.for_settings(settings).check()
+    except (SecretKeyMissing, SecretKeyInvalid) as e:
+        typer.echo(f"shipflow: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+@webhooks.command("new-key")
+def webhooks_new_key() -> None:
+    """Print a new key for SHIPFLOW_SECRET_KEYS (put it first in the list)."""
+    from shipflow.webhooks.secretbox import new_key
+
+    print(new_key())
+
+
+@webhooks.command("reencrypt")
+def webhooks_reencrypt() -> None:
+    """Re-encrypt every webhook secret under the newest key of SHIPFLOW_SECRET_KEYS (and
+    encrypt any left in plaintext); after it, older keys can be dropped from the list."""
+    from shipflow.migrations import upgrade
+    from shipflow.projections.db import make_engine
+    from shipflow.webhooks.secretbox import SecretBox, SecretUnreadable, reencrypt
+    from shipflow.webhooks.tables import webhook_secrets
+
+    settings = Settings()
+    _require_secret_keys(settings)
+    upgrade(settings)
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            changed, total = reencrypt(conn, SecretBox.for_settings(settings), webhook_secrets)
+    except SecretUnreadable as e:
+        typer.echo(f"shipflow: {e}; nothing was changed", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    console.print(f"re-encrypted {changed} of {total} webhook secrets under the newest key")
 
 
 @app.command()

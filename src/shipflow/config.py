@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     webhook_allowed_networks: list[str] = []
     #: How long a rotated-out secret keeps signing beside the new one (seconds).
     webhook_secret_grace_s: float = 24 * 3600
+    #: Fernet keys that encrypt webhook secrets at rest, newest first, as a JSON list
+    #: (``shipflow webhooks new-key``). Required on PostgreSQL; on SQLite, when unset, a
+    #: key file is made beside the database (``var/secret-keys``). See docs/webhooks.md.
+    secret_keys: list[SecretStr] = []
 
     @cached_property
     def is_postgres(self) -> bool:

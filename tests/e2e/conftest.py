@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from psycopg import sql
 
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
@@ -104,7 +105,8 @@ def server(request, tmp_path_factory) -> Iterator[Server]:
     if request.param == "postgres":
         require_postgres()
         schema = f"e2e_{uuid.uuid4().hex[:12]}"
-        env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema)
+        env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema,
+                   SHIPFLOW_SECRET_KEYS=f'["{Fernet.generate_key().decode()}"]')  # required
         where = {"schema": schema}
     else:
         env["SHIPFLOW_DATABASE_URL"] = f"sqlite:///{workdir}/shipflow.db"

@@ -16,10 +16,15 @@ import httpx
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import select
 
 from factories import order_data
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from pg import PG_URL, require_postgres
+from shipflow.config import Settings
+from shipflow.projections.db import make_engine
+from shipflow.webhooks.secretbox import SecretBox, new_key
+from shipflow.webhooks.tables import webhook_secrets
 from webhook_receiver import Receiver, free_port
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +51,8 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
     if request.param == "postgres":
         require_postgres()
         schema = f"wh_{uuid.uuid4().hex[:12]}"
-        env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema)
+        env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema,
+                   SHIPFLOW_SECRET_KEYS=json.dumps([new_key()]))  # required on PostgreSQL
     else:
         env["SHIPFLOW_DATABASE_URL"] = f"sqlite:///{workdir}/shipflow.db"
     port = free_port()
@@ -65,6 +71,9 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
         keys = server_keys(env)
         with httpx.Client(base_url=base, timeout=15, headers=DEFAULT_IDENTITY) as client:
             use_keys(client, keys)
+            client.settings = Settings(  # type: ignore[attr-defined] - the server's database
+                database_url=env["SHIPFLOW_DATABASE_URL"], database_schema=schema or "public",
+                secret_keys=json.loads(env.get("SHIPFLOW_SECRET_KEYS", "[]")), _env_file=None)
             yield client
         keys.engine.dispose()
     finally:
@@ -185,3 +194,35 @@ def test_a_retried_subscription_is_created_once_and_its_secret_is_not_stored(api
     listed = api.get("/webhooks/subscriptions", headers=headers).json()
     assert [s["id"] for s in listed].count(first.json()["id"]) == 1
     assert len([s for s in listed if s["url"] == body["url"]]) == 1
+
+
+@pytest.mark.parametrize("url", ["http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+                                 "https://[2002:c0a8:101::1]/hook"])
+def test_an_ipv6_transition_address_is_a_422_problem_naming_field_and_rule(api, url):
+    r = api.post("/webhooks/subscriptions", headers=ADMIN,
+                 json={"url": url, "event_types": ["shipment.*"]})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    assert problem["type"] == "urn:shipflow:problem:webhook_url_not_public"
+    assert [(v["rule"], v["field"]) for v in problem["violations"]] == [
+        ("webhook_url_not_public", "url")]
+
+
+def test_secrets_are_encrypted_in_the_servers_database(api):
+    """The server made its secrets with its key: the SQLite one from the key file it
+    created beside its database, the PostgreSQL one from SHIPFLOW_SECRET_KEYS."""
+    r = api.post("/webhooks/subscriptions", headers=ADMIN,
+                 json={"url": "http://127.0.0.1:9/enc", "event_types": ["shipment.*"]})
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    settings = api.settings
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(select(webhook_secrets.c.secret).where(
+                webhook_secrets.c.subscription_id == r.json()["id"])).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored.startswith("fernet:") and secret.removeprefix("whsec_") not in stored
+    assert SecretBox.for_settings(settings).open(stored) == secret

@@ -46,7 +46,7 @@ class Job:
     body: str
     attempts: int  # made before this one
     max_attempts: int | None
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...]  # as stored (sealed): the sender opens them
     lease_until: datetime
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from shipflow.config import Settings
+from shipflow.webhooks.secretbox import SecretBox
 from shipflow.webhooks.ssrf import Network, networks
 
 #: Standard Webhooks' recommended schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
@@ -33,6 +34,10 @@ class Policy:
     #: Longest Retry-After honoured (a longer one is cut to this).
     max_retry_after_s: float = 24 * 3600
     rng: random.Random = field(default_factory=random.Random, compare=False)
+    #: Opens the stored (encrypted) secrets; its keys are resolved when first needed.
+    secret_box: SecretBox = field(
+        default_factory=lambda: SecretBox.for_settings(Settings()),
+        compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> Policy:
@@ -44,6 +49,7 @@ class Policy:
             "max_concurrency": settings.webhook_max_concurrency,
             "per_subscription": settings.webhook_max_per_subscription,
             "allowed_networks": tuple(networks(settings.webhook_allowed_networks)),
+            "secret_box": SecretBox.for_settings(settings),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -7,7 +7,9 @@
 - 410 Gone disables the subscription, as does failing continuously for
   ``disable_after_s``: recorded as a ``Disabled`` event on the subscription (source
   ``system``), which reaches other subscribers as ``webhook.subscription_disabled``.
-- The SSRF guard runs again before every POST.
+- Every connection goes to an address that passed the SSRF guard, resolved once for the
+  check and the connection (:mod:`shipflow.webhooks.pinning`): no DNS rebinding in between.
+- Secrets are stored encrypted; the policy's :class:`SecretBox` opens them per attempt.
 
 Time is injected (``clock``): it says when a delivery is due and when a retry comes; tests
 drive it and call :meth:`Sender.drain`, which sends everything due at that moment. In a
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -26,15 +29,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine
 
 from shipflow.events.common import EventMeta, Source
 from shipflow.store import Shipflow
-from shipflow.webhooks import outbox, signing, ssrf
+from shipflow.webhooks import outbox, pinning, signing, ssrf
 from shipflow.webhooks.outbox import Job, Result
 from shipflow.webhooks.policy import Policy
+from shipflow.webhooks.secretbox import SecretKeyInvalid, SecretKeyMissing, SecretUnreadable
 
 log = logging.getLogger("shipflow.webhooks")
 
@@ -71,7 +76,13 @@ class Clients:
 
 class Sender:
     def __init__(self, store: Shipflow, engine: Engine, policy: Policy | None = None,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now, *,
+                 verify: ssl.SSLContext | bool = True,
+                 connector: httpcore.AsyncNetworkBackend | None = None) -> None:
+        """``verify``: the TLS trust (default: certifi's CAs); ``connector``: what opens the
+        TCP connections to checked addresses (default: anyio; tests pass a recording one)."""
+        self.verify = verify
+        self.connector = connector
         self.store = store
         self.engine = engine
         self.policy = policy or Policy()
@@ -83,11 +94,12 @@ class Sender:
 
     def client(self) -> httpx.AsyncClient:
         """A subscription's own client: a small pool, never more requests than connections
-        (claims are capped per subscription), so nothing queues inside httpx."""
-        n = self.policy.per_subscription
-        return httpx.AsyncClient(
-            follow_redirects=False, timeout=httpx.Timeout(self.policy.timeout_s),
-            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n), trust_env=False)
+        (claims are capped per subscription), so nothing queues inside httpx; every
+        connection pinned to a checked address."""
+        return pinning.client(self.policy.allowed_networks,
+                              connections=self.policy.per_subscription,
+                              timeout_s=self.policy.timeout_s, verify=self.verify,
+                              inner=self.connector)
 
     async def send(self, clients: Clients, job: Job) -> Result:
         """One attempt; whatever goes wrong is a failed attempt, never a lost claim."""
@@ -107,17 +119,23 @@ class Sender:
             return Result(job, started, ms, code, outcome, **kw)
 
         try:
-            await ssrf.check_async(job.url, list(self.policy.allowed_networks))
+            ssrf.host_port(job.url)  # the addresses are checked as the connection is opened
         except ssrf.UrlRefused as e:
             return result("refused", error=f"{e.rule}: {e.detail}")
         if not job.secrets:
             return result("failure", error="the subscription has no signing secret")
-        headers = signing.headers(job.secrets, job.message_id, int(time.time()), job.body)
+        try:
+            secrets = [self.policy.secret_box.open(s) for s in job.secrets]
+        except (SecretUnreadable, SecretKeyMissing, SecretKeyInvalid) as e:
+            return result("failure", error=str(e))
+        headers = signing.headers(secrets, job.message_id, int(time.time()), job.body)
         try:
             async with asyncio.timeout(self.policy.timeout_s):
                 async with client.stream("POST", job.url, content=job.body.encode(),
                                          headers=headers) as response:
                     excerpt = await self._excerpt(response)
+        except ssrf.UrlRefused as e:  # from the pinned connection: no request was sent
+            return result("refused", error=f"{e.rule}: {e.detail}")
         except TimeoutError:
             return result("timeout", error=f"no answer within {self.policy.timeout_s}s")
         except httpx.HTTPError as e:

@@ -2,7 +2,8 @@
 
 Subscription changes are events on the :class:`WebhookSubscription` aggregate; the dispatcher
 applies them to ``webhook_subscriptions`` in log order (:func:`wait_applied` waits for it).
-Secrets go straight into ``webhook_secrets`` (before the event that names them).
+Secrets go straight into ``webhook_secrets`` (before the event that names them), encrypted
+(:mod:`shipflow.webhooks.secretbox`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shipflow.services import idempotency
 from shipflow.services.idempotency import IdempotencyRequest
 from shipflow.store import Shipflow
 from shipflow.webhooks import catalogue, dispatcher, signing, ssrf
+from shipflow.webhooks.secretbox import SecretBox
 from shipflow.webhooks.subscription import WebhookSubscription
 from shipflow.webhooks.tables import (
     webhook_attempts,
@@ -44,6 +46,7 @@ class WebhookService:
         self.store = store
         self.engine = engine
         self.allowed = ssrf.networks(settings.webhook_allowed_networks)
+        self.box = SecretBox.for_settings(settings)
 
     # --- validation ------------------------------------------------------------------------
 
@@ -95,7 +98,7 @@ class WebhookService:
                                          enabled, secret_id)
         with self.engine.begin() as conn:
             conn.execute(webhook_secrets.insert().values(
-                id=secret_id, subscription_id=str(sub.id), secret=secret,
+                id=secret_id, subscription_id=str(sub.id), secret=self.box.seal(secret),
                 created_at=self.clock(), expires_at=None))
         return sub, secret, self._save(sub)
 
@@ -131,7 +134,8 @@ class WebhookService:
                                          (t.c.expires_at.is_(None)) | (t.c.expires_at > until))
                          .values(expires_at=until))
             conn.execute(t.insert().values(id=secret_id, subscription_id=str(sub.id),
-                                           secret=secret, created_at=now, expires_at=None))
+                                           secret=self.box.seal(secret), created_at=now,
+                                           expires_at=None))
         sub.rotate_secret(meta, secret_id, until.isoformat())
         return secret, until, self._save(sub)
 

@@ -5,7 +5,8 @@
   transaction as its position**, so an event at log position *p* is matched against exactly
   the subscriptions that existed before *p*; plus the sender's failure bookkeeping.
 - ``webhook_secrets``: signing secrets. Key material, not facts: never in an event. A rotated-out
-  secret keeps signing until ``expires_at`` (the grace period).
+  secret keeps signing until ``expires_at`` (the grace period). Encrypted at rest
+  (:mod:`shipflow.webhooks.secretbox`; migration ``0005``).
 - ``webhook_messages``: the exact JSON body of each message (one per event and webhook type),
   so every retry and replay sends the same bytes under the same ``webhook-id``.
 - ``webhook_deliveries``: one per (message, subscription), live or replayed; ``id`` orders
@@ -52,7 +53,7 @@ webhook_secrets = Table(
     "webhook_secrets", metadata,
     Column("id", String(36), primary_key=True),
     Column("subscription_id", String(36), nullable=False),
-    Column("secret", String(100), nullable=False),  # whsec_<base64>
+    Column("secret", Text, nullable=False),  # fernet:<token> of whsec_<base64>
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime()),  # None: current
     Index("ix_webhook_secrets_subscription", "subscription_id"),
