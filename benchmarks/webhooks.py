@@ -72,7 +72,7 @@ def receiver_app():  # noqa: ANN201 - a raw ASGI app, as light as a receiver can
 
 
 def _start_receiver(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "shipflow.bench_webhooks", "receive",
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.webhooks", "receive",
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -101,7 +101,7 @@ def _start_sender(settings: Settings) -> subprocess.Popen:
     env = {**os.environ, "SHIPFLOW_DATABASE_URL": settings.database_url,
            "SHIPFLOW_DATABASE_SCHEMA": settings.database_schema,
            "SHIPFLOW_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]'}
-    return subprocess.Popen([sys.executable, "-m", "shipflow.bench_webhooks", "send"], env=env)
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.webhooks", "send"], env=env)
 
 
 def _send_forever() -> None:

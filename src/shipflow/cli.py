@@ -212,8 +212,8 @@ def webhooks_new_key() -> None:
 def webhooks_reencrypt() -> None:
     """Re-encrypt every webhook secret under the newest key of SHIPFLOW_SECRET_KEYS (and
     encrypt any left in plaintext); after it, older keys can be dropped from the list."""
+    from shipflow.database import make_engine
     from shipflow.migrations import upgrade
-    from shipflow.projections.db import make_engine
     from shipflow.webhooks.secretbox import SecretBox, SecretUnreadable, reencrypt
     from shipflow.webhooks.tables import webhook_secrets
 

@@ -22,7 +22,7 @@ from factories import order_data
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from pg import PG_URL, require_postgres
 from shipflow.config import Settings
-from shipflow.projections.db import make_engine
+from shipflow.database import make_engine
 from shipflow.webhooks.secretbox import SecretBox, new_key
 from shipflow.webhooks.tables import webhook_secrets
 from webhook_receiver import Receiver, free_port

@@ -18,7 +18,7 @@ import pytest
 from tls_receiver import LocalCA, TlsReceiver
 
 from factories import meta, order
-from shipflow.events.tracking import CustomerNotice
+from shipflow.events.shipment.tracking import CustomerNotice
 from shipflow.webhooks import pinning, ssrf
 from shipflow.webhooks.sender import Sender
 from webhook_hub import ADMIN, Hub, loopback

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from shipflow.cli import app
 from shipflow.config import Settings
+from shipflow.database import make_engine
 from shipflow.migrations import alembic_config, upgrade
-from shipflow.projections.db import make_engine
 from shipflow.webhooks.secretbox import (
     MISSING,
     SecretBox,
@@ -125,7 +125,7 @@ def _secrets(settings: Settings) -> list[str]:
 
 def test_migration_0005_encrypts_plaintext_secrets_and_downgrade_decrypts(settings):
     """On SQLite with no key set (the local key file is made), on PostgreSQL with one."""
-    from shipflow.application import ShipmentService
+    from shipflow.services.shipments import ShipmentService
 
     ShipmentService.from_settings(settings).close()  # the PostgreSQL schema
     cfg = alembic_config(settings)

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from shipflow.events.errors import DomainError
+from shipflow.events.common import DomainError
 from shipflow.webhooks import ssrf
 from webhook_hub import ADMIN
 
@@ -17,9 +17,11 @@ def refusal(address: str, allowed: list[str] | None = None) -> str | None:
     try:
         ssrf.check_addresses("hooks.example.com", [address], ssrf.networks(allowed or []))
     except ssrf.UrlRefused as e:
-        assert e.rule == "webhook_url_not_public"
-        return e.detail
-    return None
+        refused = e
+    else:
+        return None
+    assert refused.rule == "webhook_url_not_public"
+    return refused.detail
 
 
 @pytest.mark.parametrize(("address", "named"), [

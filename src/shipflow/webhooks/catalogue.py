@@ -18,7 +18,6 @@ Payload (the JSON body of every message)::
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -156,17 +155,9 @@ def build(source: Source, event: Any, aggregate: Any, position: int, ctx: Any,
 # --- the registry (last: the sources' modules import the definitions above) ------------
 
 def _sources() -> list[Source]:
-    from shipflow.webhooks import shipment_types, subscription_types
+    from shipflow.webhooks import account_types, shipment_types, subscription_types
 
-    found = [shipment_types.SOURCE, subscription_types.SOURCE]
-    try:  # accounts receivable (issue 4) adds its types when it is there
-        account_types = importlib.import_module("shipflow.webhooks.account_types")
-    except ModuleNotFoundError as e:
-        if e.name not in ("shipflow.webhooks.account_types", "shipflow.accounts"):
-            raise
-    else:
-        found.append(account_types.SOURCE)
-    return found
+    return [shipment_types.SOURCE, subscription_types.SOURCE, account_types.SOURCE]
 
 
 SOURCES: list[Source] = _sources()
