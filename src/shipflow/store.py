@@ -12,11 +12,13 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.postgres import PostgresDatastore
 
 from shipflow.accounts.account import CustomerAccount
 from shipflow.config import Settings
 from shipflow.events.shipment import Shipment
 from shipflow.events.transcodings import register_domain_transcodings
+from shipflow.outages import gate_postgres
 
 
 class Shipflow(Application):
@@ -27,8 +29,8 @@ class Shipflow(Application):
     def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
         super().__init__(env)
         # Per instance, so tests and benchmarks can choose an interval.
-        self.snapshotting_intervals = {Shipment: snapshot_interval,
-                                       CustomerAccount: max(snapshot_interval, 1000)}
+        self.snapshotting_intervals = {  # type: ignore[misc]  # the library reads self's
+            Shipment: snapshot_interval, CustomerAccount: max(snapshot_interval, 1000)}
         self._wakers: list[threading.Event] = []
 
     def waker(self) -> threading.Event:
@@ -48,6 +50,7 @@ class Shipflow(Application):
     def notification_id_of(self, originator_id: UUID, version: int) -> int:
         """The log position at which an aggregate's event was recorded."""
         recorder: Any = self.recorder
+        query: Any
         if hasattr(recorder.datastore, "schema"):  # PostgreSQL
             from psycopg.sql import SQL, Identifier
 
@@ -70,12 +73,18 @@ class Shipflow(Application):
 
 
 def open_store(settings: Settings, **env: Any) -> Shipflow:
-    """Open (and on first use create) the event store the settings point at."""
+    """Open (and on first use create) the event store the settings point at. On PostgreSQL
+    its connections pass a gate that fails fast while the server is unreachable
+    (:mod:`shipflow.outages`)."""
     store_env = settings.event_store_env()
     if settings.is_postgres and settings.database_schema != "public":
         _create_schema(store_env, settings.database_schema)
     store_env.update({k: str(v) for k, v in env.items()})
-    return Shipflow(env=store_env, snapshot_interval=settings.snapshot_interval)
+    store = Shipflow(env=store_env, snapshot_interval=settings.snapshot_interval)
+    datastore = getattr(store.factory, "datastore", None)
+    if isinstance(datastore, PostgresDatastore):
+        gate_postgres(datastore)
+    return store
 
 
 def _create_schema(env: dict[str, str], schema: str) -> None:
@@ -84,5 +93,6 @@ def _create_schema(env: dict[str, str], schema: str) -> None:
 
     with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
                          port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
-                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
+                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+                         connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

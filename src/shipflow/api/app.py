@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Literal
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from shipflow import __version__
+from shipflow import __version__, outages
 from shipflow.api import accounts as accounts_api
 from shipflow.api import (
     admin,
@@ -46,6 +49,13 @@ stale write with 412.
 
 **Errors** are RFC 9457 `application/problem+json`, naming each broken rule.
 """
+
+
+class Health(BaseModel):
+    status: Literal["ok", "down"]
+    #: Each store: ``up``, or why it is down (``database_unavailable``, ``storage_full``,
+    #: ``error``).
+    stores: dict[str, str]
 
 
 def create_app(settings: Settings | None = None,
@@ -87,8 +97,20 @@ def create_app(settings: Settings | None = None,
     app.include_router(reports.router)
     app.include_router(admin.router)
 
-    @app.get("/health", tags=["service"], summary="Liveness")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/health", tags=["service"], summary="Liveness and the databases",
+             response_model=Health, responses={503: {"model": Health, "description":
+                                                     "A database is down (which: its field)"}})
+    def health(request: Request) -> Any:
+        """Cheap checks of the event store and the read-model database: 200 when both
+        answer, else 503 with ``Retry-After`` naming the store that is down."""
+        state = request.app.state
+        stores = {"event_store": outages.event_store_problem(state.service.store),
+                  "read_models": outages.read_models_problem(state.read_models.engine)}
+        body = Health(status="ok" if not any(stores.values()) else "down",
+                      stores={k: v or "up" for k, v in stores.items()})
+        if body.status == "ok":
+            return body
+        return JSONResponse(body.model_dump(), status_code=503, headers={
+            "Retry-After": str(errors.OUTAGE_RETRY_AFTER_S)})
 
     return app
