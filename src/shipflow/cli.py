@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from shipflow.config import Settings
+from shipflow.config import Settings, describe_error
 
 app = typer.Typer(help="shipflow: event-sourced shipment lifecycle service",
                   no_args_is_help=True)
@@ -28,6 +32,58 @@ app.add_typer(webhooks, name="webhooks")
 console = Console()
 
 
+# --- refusing in one line ----------------------------------------------------------------
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"shipflow: {message}", err=True)  # not rich: it would wrap the line
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """The settings, or one line saying which one is refused and why (exit code 2)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        _fail(describe_error(e), code=2)
+
+
+@contextmanager
+def _reported(settings: Settings) -> Iterator[None]:
+    """An unreachable or full database in one line naming it, instead of a traceback."""
+    from shipflow.outages import STORAGE_FULL, DatabaseUnreachable, classify
+
+    try:
+        yield
+    except DatabaseUnreachable as e:
+        _fail(str(e))
+    except Exception as e:
+        outage = classify(e)
+        if outage is None:
+            raise
+        what = "no room left" if outage.rule == STORAGE_FULL else "unavailable"
+        _fail(f"{settings.database_label}: {what}: {outage.reason}")
+
+
+def _ready(settings: Settings, migrated: bool = True) -> None:
+    """Refuse to go on against a database that cannot be reached, or (``migrated``) one
+    whose migrations are not the ones this shipflow knows."""
+    from shipflow.migrations import migration_state
+    from shipflow.outages import check_reachable
+
+    with _reported(settings):
+        check_reachable(settings)
+        if not migrated:
+            return
+        state = migration_state(settings)
+    if not state.current:
+        _fail(f"{settings.database_label} is not prepared yet: run `shipflow db upgrade`")
+    if not state.up_to_date:
+        _fail(f"{settings.database_label} is at migration {', '.join(sorted(state.current))}"
+              f", this shipflow at {', '.join(sorted(state.heads))}: run `shipflow db "
+              "upgrade` (with the newest shipflow that uses this database)")
+
+
 @app.command()
 def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0.1"),
           port: int = typer.Option(None, help="default: SHIPFLOW_PORT or 8000")) -> None:
@@ -36,9 +92,10 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
 
     from shipflow.api.app import create_app
 
-    settings = Settings()
+    settings = _settings()
     _require_secret_keys(settings)
-    console.print(f"shipflow on {settings.database_url}")
+    _ready(settings, migrated=not settings.migrate_on_start)
+    console.print(f"shipflow on {settings.database_label}")
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
@@ -50,15 +107,17 @@ def worker() -> None:
     from shipflow.services.shipments import ShipmentService
     from shipflow.workers import Workers
 
-    settings = Settings()
+    settings = _settings()
     _require_secret_keys(settings)
-    service = ShipmentService.from_settings(settings)
-    workers = Workers(settings, service, ReadModels(settings, service.store))
+    _ready(settings)
+    with _reported(settings):
+        service = ShipmentService.from_settings(settings)
+        workers = Workers(settings, service, ReadModels(settings, service.store))
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     workers.start()
-    console.print(f"shipflow worker on {settings.database_url}; Ctrl-C to stop")
+    console.print(f"shipflow worker on {settings.database_label}; Ctrl-C to stop")
     done.wait()
     workers.close()
     service.close()
@@ -66,23 +125,30 @@ def worker() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Create the event store and apply the read-model migrations (idempotent)."""
+    """Create the event store, apply the read-model migrations and put the append-only guard
+    on the event tables (idempotent)."""
     from shipflow.migrations import upgrade
     from shipflow.store import open_store
 
-    settings = Settings()
-    open_store(settings).close()
-    upgrade(settings)
-    console.print(f"database ready: {settings.database_url}")
+    settings = _settings()
+    _ready(settings, migrated=False)
+    with _reported(settings):
+        open_store(settings).close()
+        changes = upgrade(settings)
+    for change in changes:
+        console.print(change, highlight=False, soft_wrap=True)
+    console.print(f"database ready: {settings.database_label}", highlight=False, soft_wrap=True)
 
 
 def _read_models():  # noqa: ANN202 - (service, read models) for the projection commands
     from shipflow.projections.engine.read_models import ReadModels
     from shipflow.services.shipments import ShipmentService
 
-    settings = Settings()
-    service = ShipmentService.from_settings(settings)
-    return service, ReadModels(settings, service.store)
+    settings = _settings()
+    _ready(settings)
+    with _reported(settings):
+        service = ShipmentService.from_settings(settings)
+        return service, ReadModels(settings, service.store)
 
 
 @projections.command("status")
@@ -90,8 +156,9 @@ def projections_status() -> None:
     """Each view's live slot, position in the event log, and lag."""
     service, rm = _read_models()
     table = Table("view", "live slot", "position", "head", "lag")
-    for s in rm.status():
-        table.add_row(s.name, s.active_slot, str(s.position), str(s.head), str(s.lag))
+    with _reported(rm.settings):
+        for s in rm.status():
+            table.add_row(s.name, s.active_slot, str(s.position), str(s.head), str(s.lag))
     console.print(table)
     service.close()
 
@@ -123,8 +190,10 @@ def _keys():  # noqa: ANN202 - the KeyStore of the configured database
     from shipflow.database import make_engine
     from shipflow.migrations import upgrade
 
-    settings = Settings()
-    upgrade(settings)
+    settings = _settings()
+    _ready(settings, migrated=False)
+    with _reported(settings):
+        upgrade(settings)
     return KeyStore(make_engine(settings))
 
 
@@ -152,7 +221,7 @@ def keys_create(
 def keys_dev() -> None:
     """For the embedded SQLite database only: an admin key for trying shipflow out, created
     once and kept in var/dev-api-key beside the database (`make run` prints it)."""
-    settings = Settings()
+    settings = _settings()
     if settings.is_postgres:
         raise typer.BadParameter("dev keys are for the embedded SQLite database; on "
                                  "PostgreSQL use `shipflow keys create`")
@@ -237,4 +306,7 @@ def demo(shipments: int = typer.Option(50, min=1, help="how many shipments to lo
     """Load a realistic demo set of shipments (CNSHA / CNNGB / CNSZX exports)."""
     from shipflow.demo import load_demo
 
-    load_demo(Settings(), shipments)
+    settings = _settings()
+    _ready(settings, migrated=False)
+    with _reported(settings):
+        load_demo(settings, shipments)

@@ -1,19 +1,86 @@
-"""Settings from ``SHIPFLOW_*`` environment variables (or a ``.env`` file)."""
+"""Settings from ``SHIPFLOW_*`` environment variables (or a ``.env`` file).
+
+The settings refuse what shipflow cannot serve: a database URL of another kind, a SQLite path
+that reads one way and opens another, PostgreSQL URL parts the event store would drop. Each
+refusal is one line (:func:`describe_error`), raised when the settings are read.
+"""
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The accepted forms, as the README's configuration table lists them.
+URL_FORMS = ("sqlite:////absolute/path.db, sqlite:///./relative/path.db (or ../), or "
+             "postgresql://user[:password]@host[:port]/database")
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def _sqlite_url(url: str) -> str:
+    rest = url.removeprefix("sqlite:///")
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"{url!r} is not a SQLite file URL; use {URL_FORMS}")
+    if "?" in rest or "#" in rest:
+        raise ValueError(f"{url!r}: query parameters are not supported in a SQLite URL")
+    if ":memory:" in rest:
+        raise ValueError(f"{url!r}: an in-memory database would lose every event; name a file")
+    if not rest.startswith(("/", "./", "../")):
+        raise ValueError(f"{url!r} is ambiguous (it reads as /{rest} but would open "
+                         f"./{rest}); write sqlite:///./{rest} for a path relative to the "
+                         f"working directory or sqlite:////{rest} for an absolute one")
+    path = unquote(rest)
+    if path.endswith("/") or Path(path).name in ("", ".", ".."):
+        raise ValueError(f"{url!r} names no database file; use {URL_FORMS}")
+    return url
+
+
+def _postgres_url(url: str) -> str:
+    parts = urlsplit(url)
+    shown = redact(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ValueError(f"{shown}: the port is not a number from 1 to 65535") from None
+    if parts.query or parts.fragment:
+        raise ValueError(f"{shown}: query parameters are not supported (the event store would "
+                         "ignore them); set libpq variables such as PGSSLMODE in the "
+                         "environment instead")
+    if not parts.hostname or "%" in parts.hostname:
+        raise ValueError(f"{shown}: name the server's host (a name or an IP address; Unix "
+                         "sockets are not supported): postgresql://user@host:5432/database")
+    database = unquote(parts.path.removeprefix("/"))
+    if not database or "/" in database:
+        raise ValueError(f"{shown}: name one database, as in postgresql://user@host:5432/"
+                         "database")
+    # Defaults made explicit, so the event store and the views connect alike.
+    user = parts.username or "postgres"
+    auth = user if parts.password is None else f"{user}:{parts.password}"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return urlunsplit(("postgresql", f"{auth}@{host}:{port}", parts.path, "", ""))
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHIPFLOW_", env_file=".env", extra="ignore")
+    # No input in errors: a refused URL may carry a password.
+    model_config = SettingsConfigDict(env_prefix="SHIPFLOW_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
-    #: ``sqlite:///path/to/file.db`` (embedded default) or ``postgresql://user@host:port/db``.
+    #: ``sqlite:////abs/file.db`` or ``sqlite:///./relative/file.db`` (embedded default), or
+    #: ``postgresql://user@host:port/db``; anything else is refused (see :data:`URL_FORMS`).
     database_url: str = "sqlite:///./var/shipflow.db"
     #: PostgreSQL schema for every table shipflow creates (tests use one schema each).
     database_schema: str = "public"
@@ -57,13 +124,41 @@ class Settings(BaseSettings):
     #: key file is made beside the database (``var/secret-keys``). See docs/webhooks.md.
     secret_keys: list[SecretStr] = []
 
+    @field_validator("database_url")
+    @classmethod
+    def _served_database(cls, url: str) -> str:
+        url = url.strip()
+        if url.startswith("sqlite:"):
+            return _sqlite_url(url)
+        if url.startswith(("postgresql://", "postgres://")):
+            return _postgres_url(url)
+        kind = f"{url.partition(':')[0]!r} databases are" if ":" in url else f"{url!r} is"
+        raise ValueError(f"{kind} not supported; use {URL_FORMS}")
+
+    @field_validator("database_schema")
+    @classmethod
+    def _schema_name(cls, schema: str) -> str:
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise ValueError(f"{schema!r} is not a schema name shipflow uses: letters, digits "
+                             "and _, not starting with a digit, at most 63")
+        return schema
+
     @cached_property
     def is_postgres(self) -> bool:
-        return self.database_url.startswith(("postgresql", "postgres://"))
+        return self.database_url.startswith("postgresql://")
 
     @cached_property
     def sqlite_path(self) -> Path:
-        return Path(unquote(urlsplit(self.database_url).path.removeprefix("/")))
+        return Path(unquote(self.database_url.removeprefix("sqlite:///")))
+
+    @cached_property
+    def database_label(self) -> str:
+        """Where the data lives, for people: no password."""
+        if not self.is_postgres:
+            return f"SQLite {self.sqlite_path} (events in {self.event_store_path})"
+        env = self.event_store_env()
+        return (f"PostgreSQL at {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}, database "
+                f"{env['POSTGRES_DBNAME']!r}, schema {self.database_schema!r}")
 
     @cached_property
     def event_store_path(self) -> Path:
@@ -81,7 +176,7 @@ class Settings(BaseSettings):
         url = urlsplit(self.database_url)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_DBNAME": unquote(url.path.lstrip("/")),
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
@@ -90,3 +185,12 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }
+
+
+def describe_error(exc: ValidationError) -> str:
+    """A settings refusal in one line: ``SHIPFLOW_DATABASE_URL: <why>``."""
+    lines = []
+    for error in exc.errors():
+        name = "SHIPFLOW_" + "_".join(str(p) for p in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)

@@ -1,11 +1,15 @@
-"""Apply the Alembic migrations (read models, service tables) to the configured database."""
+"""Apply the Alembic migrations (read models, service tables) to the configured database, then
+put the append-only guard on the event store's tables (:mod:`shipflow.append_only`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from shipflow.config import Settings
 
@@ -19,6 +23,34 @@ def alembic_config(settings: Settings) -> Config:
     return cfg
 
 
-def upgrade(settings: Settings) -> None:
+def upgrade(settings: Settings) -> list[str]:
+    """Migrate (idempotent); what the append-only guard step changed, if anything."""
+    from shipflow import append_only
+
     # "heads": migrations of separate features may branch from a common revision.
     command.upgrade(alembic_config(settings), "heads")
+    return append_only.install(settings)
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    current: frozenset[str]  # the revisions the database is at (none before the first)
+    heads: frozenset[str]  # the revisions this shipflow knows as the latest
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.heads
+
+
+def migration_state(settings: Settings) -> MigrationState:
+    """Where the database's migrations are, without changing anything."""
+    from shipflow.database import make_engine
+
+    heads = ScriptDirectory.from_config(alembic_config(settings)).get_heads()
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_heads()
+    finally:
+        engine.dispose()
+    return MigrationState(frozenset(current), frozenset(heads))

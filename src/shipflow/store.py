@@ -13,12 +13,14 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.postgres import PostgresDatastore
 
 from shipflow.config import Settings
 from shipflow.events.account.aggregate import CustomerAccount
 from shipflow.events.shipment.aggregate import Shipment
 from shipflow.events.topics import register_moved_topics
 from shipflow.events.transcodings import register_domain_transcodings
+from shipflow.outages import gate_postgres
 
 # Rows written before a class moved name it by its old topic (see shipflow.events.topics);
 # the idempotency records, which the store holds too, register theirs on import.
@@ -78,12 +80,18 @@ class Shipflow(Application):
 
 
 def open_store(settings: Settings, **env: Any) -> Shipflow:
-    """Open (and on first use create) the event store the settings point at."""
+    """Open (and on first use create) the event store the settings point at. On PostgreSQL
+    its connections pass a gate that fails fast while the server is unreachable
+    (:mod:`shipflow.outages`)."""
     store_env = settings.event_store_env()
     if settings.is_postgres and settings.database_schema != "public":
         _create_schema(store_env, settings.database_schema)
     store_env.update({k: str(v) for k, v in env.items()})
-    return Shipflow(env=store_env, snapshot_interval=settings.snapshot_interval)
+    store = Shipflow(env=store_env, snapshot_interval=settings.snapshot_interval)
+    datastore = getattr(store.factory, "datastore", None)
+    if isinstance(datastore, PostgresDatastore):
+        gate_postgres(datastore)
+    return store
 
 
 def _create_schema(env: dict[str, str], schema: str) -> None:
@@ -92,5 +100,6 @@ def _create_schema(env: dict[str, str], schema: str) -> None:
 
     with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
                          port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
-                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
+                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+                         connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

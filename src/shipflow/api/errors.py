@@ -1,14 +1,20 @@
 """RFC 9457 problem details for every error the API returns.
 
 Domain errors name the rule they enforce; validation errors name the field and the rule
-(the pydantic error type, or our own such as ``unlocode_format``).
+(the pydantic error type, or our own such as ``unlocode_format``). A database outage is
+retryable, not a bug: 503 ``database_unavailable`` with ``Retry-After``, or 507
+``storage_full`` (see :mod:`shipflow.outages` for which errors are which).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +30,7 @@ from shipflow.events.common import (
     RulesBroken,
     VersionConflict,
 )
+from shipflow.outages import DATABASE_UNAVAILABLE, STORAGE_FULL, Outage, classify
 from shipflow.services.idempotency import IdempotencyKeyReused, IdempotentReplay
 
 log = logging.getLogger("shipflow.api")
@@ -95,9 +102,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return problem(400, "json_invalid", "Malformed JSON", "the request body is not valid "
                        "JSON", request, [{"rule": "json_invalid", "field": "body",
                                          "detail": errors[0].get("msg", "")}])
-    violations = [{"rule": e["type"],
-                   "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
-                   "detail": e["msg"]} for e in errors]
+    violations: list[dict[str, Any]] = [
+        {"rule": e["type"], "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
+         "detail": e["msg"]} for e in errors]
     fields = ", ".join(v["field"] for v in violations)
     return problem(422, violations[0]["rule"], "Invalid request",
                    f"{len(violations)} invalid field(s): {fields}", request, violations)
@@ -138,7 +145,43 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(allowed)
 
 
+#: Seconds a client should wait before retrying while the database is unavailable.
+OUTAGE_RETRY_AFTER_S = 5
+#: Errors of the databases and their drivers: an outage is answered as one, anything else
+#: goes on to :func:`_unexpected` (a 500, logged).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    PersistenceError, psycopg.Error, sqlalchemy.exc.SQLAlchemyError, sqlite3.Error)
+
+
+def outage_problem(request: Request | None, outage: Outage) -> JSONResponse:
+    if outage.rule == STORAGE_FULL:
+        detail = ("the database has no room left to record this (disk or database file full); "
+                  "nothing of this request was recorded. Retry once space has been freed.")
+        return problem(507, STORAGE_FULL, "Storage full", detail, request,
+                       [{"rule": STORAGE_FULL, "detail": detail}])
+    detail = ("the database is unavailable just now; retry after the Retry-After delay "
+              "(resend a command with the same Idempotency-Key, so it is recorded once)")
+    response = problem(503, DATABASE_UNAVAILABLE, "Database unavailable", detail, request,
+                       [{"rule": DATABASE_UNAVAILABLE, "detail": detail}])
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_S)
+    return response
+
+
+def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    outage = classify(exc)
+    if outage is None:
+        raise exc  # a bug: to _unexpected, which logs it
+    log.warning("%s on %s %s: %s", outage.rule, request.method, request.url.path,
+                outage.reason)
+    return outage_problem(request, outage)
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    outage = classify(exc)  # an outage wrapped in another error still is one
+    if outage is not None:
+        log.warning("%s on %s %s: %s", outage.rule, request.method, request.url.path,
+                    outage.reason)
+        return outage_problem(request, outage)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal_error", "Internal error", "an unexpected server error; "
                    "it has been logged", request)
@@ -152,6 +195,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ValidationError, _model_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for storage_error in STORAGE_ERRORS:
+        app.add_exception_handler(storage_error, _storage_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
