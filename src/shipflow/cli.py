@@ -252,8 +252,14 @@ def keys_list(revoked: bool = typer.Option(False, help="include revoked keys")) 
 
 @keys.command("revoke")
 def keys_revoke(key_id: str = typer.Argument(..., help="the key's id (see keys list)")) -> None:
-    """Revoke a key: it stops working at once."""
-    if not _keys().revoke(key_id, "cli"):
+    """Revoke a key: it stops working at once (never the last active admin key)."""
+    from shipflow.auth.keys import ApiKeyError
+
+    try:
+        revoked = _keys().revoke(key_id, "cli")
+    except ApiKeyError as e:
+        raise typer.BadParameter(e.detail) from None
+    if not revoked:
         raise typer.BadParameter(f"no active key {key_id}")
     console.print(f"key {key_id} revoked")
 

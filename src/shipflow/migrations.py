@@ -36,21 +36,27 @@ def upgrade(settings: Settings) -> list[str]:
 class MigrationState:
     current: frozenset[str]  # the revisions the database is at (none before the first)
     heads: frozenset[str]  # the revisions this shipflow knows as the latest
+    applied: frozenset[str] = frozenset()  # current and everything below it
 
     @property
     def up_to_date(self) -> bool:
-        return self.current == self.heads
+        # A head another revision depends on is applied without being a current head.
+        return self.heads <= self.applied
 
 
 def migration_state(settings: Settings) -> MigrationState:
     """Where the database's migrations are, without changing anything."""
     from shipflow.database import make_engine
 
-    heads = ScriptDirectory.from_config(alembic_config(settings)).get_heads()
+    script = ScriptDirectory.from_config(alembic_config(settings))
     engine = make_engine(settings)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_heads()
     finally:
         engine.dispose()
-    return MigrationState(frozenset(current), frozenset(heads))
+    known = set(script.revision_map._revision_map)  # noqa: SLF001 - no public "has revision"
+    applied = {r.revision for r in script.revision_map.iterate_revisions(
+        tuple(c for c in current if c in known), "base")}
+    return MigrationState(frozenset(current), frozenset(script.get_heads()),
+                          frozenset(applied))

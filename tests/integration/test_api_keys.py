@@ -52,3 +52,26 @@ def test_customer_keys_name_one_customer_and_others_none(store):
         store.create("cs.wang", "cs", "admin", customer_id="CUST-ACME")
     with pytest.raises(ApiKeyError, match="role must be"):
         store.create("x", "pirate", "admin")
+
+
+def test_the_last_active_admin_key_is_never_revoked(store):
+    _, first = store.create("admin.zhou", "admin", "setup")
+    _, second = store.create("admin.li", "admin", "setup")
+    assert store.revoke(first.key_id, "admin.li") is True
+    with pytest.raises(ApiKeyError, match="last active admin key") as refused:
+        store.revoke(second.key_id, "admin.li")
+    assert refused.value.rule == "last_admin_key"
+    assert [k.key_id for k in store.list()] == [second.key_id]
+
+
+def test_revoking_the_last_admin_key_over_http_is_409(migrated):
+    from keys import keyed_client
+    from shipflow.api.app import create_app
+
+    with keyed_client(create_app(migrated.model_copy(update={"run_workers": False}))) as c:
+        key, info = c.app.state.keys.create("admin.zhou", "admin", "setup")
+        auth = {"Authorization": f"Bearer {key}"}
+        refused = c.delete(f"/admin/api-keys/{info.key_id}", headers=auth)
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "urn:shipflow:problem:last_admin_key"
+        assert c.get("/admin/api-keys", headers=auth).status_code == 200  # still in

@@ -137,3 +137,46 @@ def test_account_commands_take_idempotency_keys_too(client):
     assert again.headers["location"] == "/accounts/CUST-ACME"
     history = client.get("/accounts/CUST-ACME/events", headers=fin).json()
     assert [e["type"] for e in history] == ["AccountOpened"]
+
+
+# --- the key is checked after authorization, per API key (Trust #5) -------------------------
+
+
+def test_a_replay_is_per_api_key_not_per_owner(client):
+    """Two keys of one owner share no answers: the second key's request is its own."""
+    sid = booked(client)
+    keys = client.app.state.keys
+    first_key, second_key = (keys.create("cs.wang", "cs", "tests")[0] for _ in range(2))
+    for key in (first_key, second_key):
+        r = client.post(f"/shipments/{sid}/charges", json=OFR, headers={
+            "Authorization": f"Bearer {key}", "Idempotency-Key": "shared"})
+        assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+    assert [e["type"] for e in events(client, sid)].count("ChargeAdded") == 2
+
+
+def test_a_customer_key_of_the_same_owner_cannot_replay_a_cs_command(client):
+    sid = booked(client)
+    headers = {"Idempotency-Key": "cs-charge"}
+    cs_key = client.app.state.keys.create("acme", "cs", "tests")[0]
+    customer_key = client.app.state.keys.create("acme", "customer", "tests", "CUST-OTHER")[0]
+    done = client.post(f"/shipments/{sid}/charges", json=OFR,
+                       headers={**headers, "Authorization": f"Bearer {cs_key}"})
+    assert done.status_code == 200
+    replay = client.post(f"/shipments/{sid}/charges", json=OFR,
+                         headers={**headers, "Authorization": f"Bearer {customer_key}"})
+    assert replay.status_code == 403, replay.text
+    assert replay.json()["type"] == "urn:shipflow:problem:role_forbidden"
+    assert "idempotent-replayed" not in replay.headers
+
+
+def test_a_sales_key_cannot_replay_a_webhook_subscription(client):
+    keys = client.app.state.keys
+    owner_keys = {role: keys.create("tms", role, "tests")[0] for role in ("integration", "sales")}
+    body = {"url": "https://hooks.example.com/tms", "event_types": ["shipment.*"]}
+    created = client.post("/webhooks/subscriptions", json=body, headers={
+        "Authorization": f"Bearer {owner_keys['integration']}", "Idempotency-Key": "sub-1"})
+    assert created.status_code in (201, 422), created.text  # 422 if the host is not public
+    replay = client.post("/webhooks/subscriptions", json=body, headers={
+        "Authorization": f"Bearer {owner_keys['sales']}", "Idempotency-Key": "sub-1"})
+    assert replay.status_code == 403, replay.text
+    assert "idempotent-replayed" not in replay.headers

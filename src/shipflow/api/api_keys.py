@@ -45,7 +45,12 @@ def list_keys(request: Request, revoked: bool = False) -> list[KeyInfo]:
     return request.app.state.keys.list(include_revoked=revoked)
 
 
-@router.delete("/{key_id}", status_code=204, summary="Revoke an API key: it stops working")
+@router.delete("/{key_id}", status_code=204,
+               summary="Revoke an API key: it stops working (never the last admin key)")
 def revoke_key(request: Request, caller: Caller, key_id: str) -> None:
-    if not request.app.state.keys.revoke(key_id, caller.owner):
+    try:
+        revoked = request.app.state.keys.revoke(key_id, caller.owner)
+    except ApiKeyError as e:
+        raise refuse(409, e.rule, "Not possible", e.detail) from None
+    if not revoked:
         raise refuse(404, "api_key_not_found", "Not found", f"no active key {key_id}")

@@ -15,12 +15,12 @@ from shipflow.api import (
     errors,
     integrations,
     reports,
-    service,
     shipment_reads,
     shipments,
     sla,
     webhooks,
 )
+from shipflow.api import service as service_api
 from shipflow.api.auth import authenticate
 from shipflow.auth.keys import KeyStore
 from shipflow.config import Settings
@@ -50,14 +50,14 @@ stale write with 412.
 
 
 def create_app(settings: Settings | None = None,
-               shipment_service: ShipmentService | None = None) -> FastAPI:
+               service: ShipmentService | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own = shipment_service is None
+        own = service is None
         app.state.settings = settings
-        svc = app.state.service = shipment_service or ShipmentService.from_settings(settings)
+        svc = app.state.service = service or ShipmentService.from_settings(settings)
         app.state.accounts = AccountService(svc.store)
         if settings.migrate_on_start:
             upgrade(settings)
@@ -79,6 +79,6 @@ def create_app(settings: Settings | None = None,
                   lifespan=lifespan)
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
-                   integrations, reports, api_keys, service):
+                   integrations, reports, api_keys, service_api):
         app.include_router(module.router)
     return app

@@ -91,9 +91,20 @@ class KeyStore:
         return Principal(row.key_id, row.owner, row.role, row.customer_id)
 
     def revoke(self, key_id: str, revoked_by: str) -> bool:
+        """Revoke an active key (False: no such active key). The last active admin key is
+        never revoked (``last_admin_key``): nobody could manage keys over HTTP any more."""
+        t = api_keys
         with self.engine.begin() as conn:
-            result = conn.execute(update(api_keys).where(
-                api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)).values(
+            # Lock the active admin keys first, so two admins revoking each other at once
+            # cannot both pass the count (PostgreSQL re-reads locked rows after waiting;
+            # SQLite serialises writers).
+            admins = conn.execute(select(t.c.key_id).where(
+                t.c.role == "admin", t.c.revoked_at.is_(None)).with_for_update()).scalars().all()
+            if list(admins) == [key_id]:
+                raise ApiKeyError("last_admin_key", "this is the last active admin key: create "
+                                  "another admin key before revoking it")
+            result = conn.execute(update(t).where(
+                t.c.key_id == key_id, t.c.revoked_at.is_(None)).values(
                 revoked_at=datetime.now(UTC), revoked_by=revoked_by))
         return result.rowcount == 1
 
