@@ -34,6 +34,7 @@ lint: $(STAMP)
 ## Print benchmark figures (see docs/performance.md)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.commands
+	$(BIN)/python -m benchmarks.contention
 	$(BIN)/python -m benchmarks.views
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.webhooks

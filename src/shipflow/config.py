@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     projection_idle_wait_s: float = 1.0
     #: Take a snapshot of a shipment every N events, so long streams load fast.
     snapshot_interval: int = 50
+    #: Aggregates kept in memory as last saved, for the next command on them (per process).
+    aggregate_cache_size: int = 5_000
     #: Webhooks (docs/webhooks.md): run the dispatcher and sender with the other workers.
     webhook_workers: bool = True
     #: A delivery succeeds on a 2xx within this many seconds.

@@ -17,11 +17,12 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from factories import amendment, confirmation, meta, order
-from shipflow.events.common import DomainError, VersionConflict
+from shipflow.events.common import ConcurrentWrite, DomainError, VersionConflict
 from shipflow.events.shipment.charges import ChargeLine
 from shipflow.events.shipment.records import FieldChange
 from shipflow.events.shipment.tracking import Milestone
-from shipflow.services.shipments import ConcurrentWrite, ShipmentService
+from shipflow.services.commit import ATTEMPTS
+from shipflow.services.shipments import ShipmentService
 from shipflow.store import open_store
 
 TIMEOUT = 20
@@ -229,23 +230,23 @@ def test_retry_on_fresh_state_refuses_a_command_no_longer_valid(service, other, 
     assert history(service, sid) == before  # the loser wrote nothing
 
 
-def test_losing_twice_is_refused_as_concurrent_write(settings, service, other, sid):
-    third = new_service(settings)
+def test_losing_every_attempt_is_refused_as_concurrent_write(settings, service, other, sid):
+    winners = [new_service(settings) for _ in range(ATTEMPTS)]
     try:
-        with held_inserts(other, times=2) as (arrived, release):
+        with held_inserts(other, times=ATTEMPTS) as (arrived, release):
             loser = InThread(lambda: other.add_charge(sid, charge("CUSTOMS"), None, meta()))
-            assert arrived[0].wait(TIMEOUT)
-            service.add_charge(sid, charge("TRUCK"), None, meta())
-            release[0].set()
-            assert arrived[1].wait(TIMEOUT)  # retried on version 4, held again
-            third.add_charge(sid, charge("STORAGE_X"), None, meta())
-            release[1].set()
+            for i, winner in enumerate(winners):
+                assert arrived[i].wait(TIMEOUT)  # tried (again, on fresh state), held
+                winner.add_charge(sid, charge(f"WIN{i}"), None, meta())
+                release[i].set()
             with pytest.raises(ConcurrentWrite) as refused:
                 loser.result()
     finally:
-        third.close()
+        for winner in winners:
+            winner.close()
     assert refused.value.rule == "concurrent_write"
-    assert [c.line.code for c in service.get(sid).charges] == ["TRUCK", "STORAGE_X"]
+    assert [c.line.code for c in service.get(sid).charges] == [
+        f"WIN{i}" for i in range(ATTEMPTS)]
 
 
 # --- many writers ----------------------------------------------------------------------------

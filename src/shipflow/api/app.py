@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None,
         own = service is None
         app.state.settings = settings
         svc = app.state.service = service or ShipmentService.from_settings(settings)
-        app.state.accounts = AccountService(svc.store)
+        app.state.accounts = AccountService(svc.store, cache=svc.cache)
         if settings.migrate_on_start:
             upgrade(settings)
         rm = app.state.read_models = ReadModels(settings, svc.store)

@@ -277,10 +277,10 @@ class VersionConflict(DomainError):
 
 
 class ConcurrentWrite(DomainError):
-    """Another writer changed the aggregate twice while this command ran (after one retry)."""
+    """Other writers kept changing the aggregate while this command ran (every retry)."""
 
     def __init__(self, what: str = "shipment") -> None:
-        super().__init__("concurrent_write", f"another writer changed the {what} twice "
+        super().__init__("concurrent_write", f"other writers kept changing the {what} "
                          "while this command ran; send it again")
 
 

@@ -40,6 +40,7 @@ from shipflow.events.common import (
 )
 from shipflow.events.shipment.aggregate import Shipment
 from shipflow.events.shipment.charges import ChargeChange
+from shipflow.services.cache import AggregateCache
 from shipflow.services.commit import Commits
 from shipflow.services.idempotency import IdempotencyRequest
 from shipflow.store import Shipflow
@@ -75,12 +76,14 @@ AccountVersionConflict = partial(VersionConflict, what="account")
 
 
 class AccountService:
-    def __init__(self, store: Shipflow, idempotency: IdempotencyRequest | None = None) -> None:
+    def __init__(self, store: Shipflow, idempotency: IdempotencyRequest | None = None,
+                 cache: AggregateCache | None = None) -> None:
         self.store = store
-        self.commits = Commits(store, idempotency, "account")
+        self.cache = cache or AggregateCache(store)  # share the shipments' (app.py does)
+        self.commits = Commits(store, self.cache, idempotency, "account")
 
     def for_request(self, idempotency: IdempotencyRequest | None) -> AccountService:
-        return AccountService(self.store, idempotency)
+        return AccountService(self.store, idempotency, self.cache)
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -88,31 +91,47 @@ class AccountService:
                 command: Callable[..., Any], shipment_id: UUID | None = None) -> AccountRecorded:
         """Run ``command(account)``, or ``command(account, shipment)`` with a shipment."""
 
-        def load() -> list[Any]:
-            account = self.get(customer_id)
-            return [account, self._shipment(shipment_id)] if shipment_id else [account]
+        ids = [account_id(customer_id), *([shipment_id] if shipment_id else [])]
+
+        def load(get: Callable[[UUID], Any]) -> list[Any]:
+            account = self._account(get, customer_id)
+            return [account, self._shipment(get, shipment_id)] if shipment_id else [account]
 
         def describe(loaded: Sequence[Any], names: list[str], result: Any) -> AccountRecorded:
             a = loaded[0]
             return AccountRecorded(a.customer_id, a.id, a.version, 0, names, result)
 
-        return self.commits.change(load, command, describe, expected_version,
+        return self.commits.change(ids, load, command, describe, expected_version,
                                    AccountVersionConflict)
 
-    def _shipment(self, shipment_id: UUID) -> Shipment:
+    @staticmethod
+    def _shipment(get: Callable[[UUID], Any], shipment_id: UUID) -> Shipment:
         try:
-            return self.store.repository.get(shipment_id)
+            shipment = get(shipment_id)
         except AggregateNotFoundError:
-            raise NotFound("shipment_not_found", f"no shipment {shipment_id}") from None
+            shipment = None
+        if not isinstance(shipment, Shipment):
+            raise NotFound("shipment_not_found", f"no shipment {shipment_id}")
+        return shipment
+
+    @staticmethod
+    def _account(get: Callable[[UUID], Any], customer_id: str) -> CustomerAccount:
+        try:
+            account = get(account_id(customer_id))
+        except AggregateNotFoundError:
+            account = None
+        if not isinstance(account, CustomerAccount):
+            raise NotFound("account_not_found", f"no account for customer {customer_id}")
+        return account
 
     # --- queries --------------------------------------------------------------------------------
 
     def get(self, customer_id: str, version: int | None = None) -> CustomerAccount:
-        try:
-            return self.store.repository.get(account_id(customer_id), version=version)
-        except AggregateNotFoundError:
-            raise NotFound("account_not_found", f"no account for customer {customer_id}"
-                           ) from None
+        """The account now (caught up with the store) or at a version."""
+        if version is None:
+            return self._account(self.cache.read, customer_id)
+        return self._account(lambda i: self.store.repository.get(i, version=version),
+                             customer_id)
 
     def history(self, customer_id: str) -> list[Any]:
         events = list(self.store.events.get(account_id(customer_id)))

@@ -45,6 +45,7 @@ from shipflow.events.shipment.tracking import (
     ShipmentException,
 )
 from shipflow.services.accounts import credit_hold_violations
+from shipflow.services.cache import AggregateCache
 from shipflow.services.commit import Commits
 from shipflow.services.idempotency import IdempotencyRequest
 from shipflow.store import Shipflow, open_store
@@ -72,18 +73,21 @@ class Recorded:
 
 class ShipmentService:
     def __init__(self, store: Shipflow, idempotency: IdempotencyRequest | None = None,
-                 credit_check: CreditCheck | None = None) -> None:
+                 credit_check: CreditCheck | None = None,
+                 cache: AggregateCache | None = None) -> None:
         self.store = store
-        self.commits = Commits(store, idempotency, "shipment")
+        self.cache = cache or AggregateCache(store)
+        self.commits = Commits(store, self.cache, idempotency, "shipment")
         self.credit_check = credit_check or credit_hold_violations
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ShipmentService:
-        return cls(open_store(settings))
+        store = open_store(settings)
+        return cls(store, cache=AggregateCache(store, settings.aggregate_cache_size))
 
     def for_request(self, idempotency: IdempotencyRequest | None) -> ShipmentService:
         """This service for one request: its idempotency key goes with what it saves."""
-        return ShipmentService(self.store, idempotency, self.credit_check)
+        return ShipmentService(self.store, idempotency, self.credit_check, self.cache)
 
     def close(self) -> None:
         self.store.close()
@@ -95,20 +99,27 @@ class ShipmentService:
         def describe(loaded: Sequence[Shipment], names: list[str], result: T) -> Recorded:
             return Recorded(shipment_id, loaded[0].version, 0, names, result)
 
-        return self.commits.change(lambda: [self.get(shipment_id)], command, describe,
-                                   expected_version, VersionConflict)
+        return self.commits.change([shipment_id], lambda get: [self._load(get, shipment_id)],
+                                   command, describe, expected_version, VersionConflict)
 
     # --- queries ---------------------------------------------------------------------------
 
     def get(self, shipment_id: UUID, version: int | None = None) -> Shipment:
+        """The shipment now (caught up with the store) or at a version."""
+        if version is None:
+            return self._load(self.cache.read, shipment_id)
+        return self._load(lambda i: self.store.repository.get(i, version=version), shipment_id,
+                          f" at version {version}")
+
+    @staticmethod
+    def _load(get: Callable[[UUID], Any], shipment_id: UUID, at: str = "") -> Shipment:
         shipment: Any
         try:
-            shipment = self.store.repository.get(shipment_id, version=version)
+            shipment = get(shipment_id)
         except AggregateNotFoundError:
             shipment = None
         if not isinstance(shipment, Shipment):  # the store holds accounts and more too
-            detail = f"no shipment {shipment_id}" + (f" at version {version}" if version else "")
-            raise NotFound("shipment_not_found", detail)
+            raise NotFound("shipment_not_found", f"no shipment {shipment_id}{at}")
         return shipment
 
     def get_as_of(self, shipment_id: UUID, as_of: datetime) -> Shipment:
