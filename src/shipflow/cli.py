@@ -90,19 +90,25 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
     """Serve the HTTP API (docs at /docs), with the projection and SLA workers in-process."""
     import uvicorn
 
+    from shipflow import logs
     from shipflow.api.app import create_app
 
     settings = _settings()
     _require_secret_keys(settings)
     _ready(settings, migrated=not settings.migrate_on_start)
     console.print(f"shipflow on {settings.database_label}")
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    logs.configure(settings.log_format, settings.log_level)
+    # Our access log (api/middleware.py) has the route, key id and request id; uvicorn's
+    # would repeat it with the query string.
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                access_log=False, log_config=None)
 
 
 @app.command()
 def worker() -> None:
     """Run the projection runner, the SLA ticker and the webhook dispatcher and sender alone
     (no API), until interrupted."""
+    from shipflow import logs
     from shipflow.projections.engine.read_models import ReadModels
     from shipflow.services.shipments import ShipmentService
     from shipflow.workers import Workers
@@ -110,6 +116,7 @@ def worker() -> None:
     settings = _settings()
     _require_secret_keys(settings)
     _ready(settings)
+    logs.configure(settings.log_format, settings.log_level)
     with _reported(settings):
         service = ShipmentService.from_settings(settings)
         workers = Workers(settings, service, ReadModels(settings, service.store))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -103,6 +104,9 @@ class Settings(BaseSettings):
     snapshot_interval: int = 50
     #: Aggregates kept in memory as last saved, for the next command on them (per process).
     aggregate_cache_size: int = 5_000
+    #: Log lines of ``serve`` and ``worker``: ``json`` (one object a line) or ``text``.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
     #: Webhooks (docs/webhooks.md): run the dispatcher and sender with the other workers.
     webhook_workers: bool = True
     #: A delivery succeeds on a 2xx within this many seconds.

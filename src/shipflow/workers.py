@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from shipflow import metrics
 from shipflow.config import Settings
 from shipflow.projections.engine.read_models import ReadModels
 from shipflow.services.shipments import ShipmentService
@@ -49,6 +50,7 @@ class Workers:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         self.threads.append(thread)
+        metrics.register_loop(name, thread.is_alive)
 
     def _listen(self, wake_all: Callable[[], None]) -> None:
         """Wake the runner on the event store's NOTIFY (sent on every insert)."""

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from shipflow import __version__
+from shipflow import __version__, metrics
 from shipflow.api import (
     accounts,
     api_keys,
@@ -20,8 +20,10 @@ from shipflow.api import (
     sla,
     webhooks,
 )
+from shipflow.api import metrics as metrics_api
 from shipflow.api import service as service_api
 from shipflow.api.auth import authenticate
+from shipflow.api.middleware import RequestContext
 from shipflow.auth.keys import KeyStore
 from shipflow.config import Settings
 from shipflow.migrations import upgrade
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None,
             upgrade(settings)
         rm = app.state.read_models = ReadModels(settings, svc.store)
         app.state.keys = KeyStore(rm.engine)
+        app.state.metrics = metrics.registry_for(rm)
         workers = Workers(settings, svc, rm)
         if settings.run_workers:
             workers.start()
@@ -77,8 +80,10 @@ def create_app(settings: Settings | None = None,
     app = FastAPI(title="shipflow", version=__version__, description=DESCRIPTION,
                   dependencies=[Depends(authenticate)],
                   lifespan=lifespan)
+    app.add_middleware(RequestContext)
+    app.state.metrics = None  # made with the read side, in the lifespan
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
-                   integrations, reports, api_keys, service_api):
+                   integrations, reports, api_keys, service_api, metrics_api):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Query, Request
 from shipflow.api.auth import require_visible
 from shipflow.api.errors import refuse
 from shipflow.api.idempotency import idempotency_request
+from shipflow.api.middleware import request_id
 from shipflow.auth.keys import Principal
 from shipflow.events.common import EventMeta, Source, UtcDatetime
 from shipflow.projections.engine.read_models import ReadModels
@@ -50,7 +51,7 @@ def event_meta(
     caller = request.state.principal
     return EventMeta(actor=caller.owner, role=caller.role, source=x_source,
                      occurred_at=x_occurred_at or datetime.now(UTC),
-                     correlation_id=x_correlation_id or str(uuid.uuid4()),
+                     correlation_id=x_correlation_id or request_id() or str(uuid.uuid4()),
                      causation_id=x_causation_id, external_id=x_external_id)
 
 

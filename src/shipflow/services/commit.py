@@ -29,6 +29,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from shipflow import metrics
 from shipflow.events.common import ConcurrentWrite, DomainError
 from shipflow.services import idempotency
 from shipflow.services.cache import AggregateCache
@@ -66,10 +67,13 @@ class Commits:
                exists: Callable[[], DomainError]) -> R:
         """Save a new aggregate; ``exists`` says why an id already taken is refused."""
         self.check_key()
+        command = type(aggregate.pending_events[0]).__name__
         try:
             recordings = self._save([aggregate], recorded)
         except IntegrityError:
+            self._count(command, "refused")
             raise exists() from None
+        self._count(command, "ok")
         self.cache.keep([aggregate])
         return recorded.at(recordings[-1].notification.id)
 
@@ -87,11 +91,13 @@ class Commits:
                     aggregates = load(self.cache.fresh)  # another process may have written
                     if aggregates[0].version != expected_version:
                         raise stale(expected_version, aggregates[0].version)
+                names: list[str] = []
                 try:
                     result = command(*aggregates)
                     names = [type(e).__name__ for a in aggregates for e in a.pending_events]
                     recorded = describe(aggregates, names, result)
                     if not names:  # an idempotent command that had nothing to record
+                        self._count("none", "nothing")
                         return recorded
                     recordings = self._save(list(aggregates), recorded)
                 except IntegrityError:
@@ -99,14 +105,21 @@ class Commits:
                     if expected_version is not None:
                         raise stale(expected_version, load(self.cache.fresh)[0].version
                                     ) from None
+                    metrics.CONFLICTS.labels(self.what, names[0]).inc()
                     if attempt == ATTEMPTS:
+                        self._count(names[0], "concurrent_write")
                         raise ConcurrentWrite(self.what) from None
                     # Apart, the racers' next tries rarely meet again.
                     time.sleep(random.uniform(0.002, 0.02) * 2 ** attempt)  # noqa: S311
                     continue
-                except BaseException:
+                except DomainError as refused:
                     self.cache.evict(ids)  # a half-changed state never serves another command
+                    self._count(refused.rule, "refused")
                     raise
+                except BaseException:
+                    self.cache.evict(ids)
+                    raise
+                self._count(names[0], "ok")
                 self.cache.keep(aggregates)
                 return recorded.at(recordings[-1].notification.id)
         raise AssertionError("unreachable")
@@ -119,7 +132,15 @@ class Commits:
     def check_key(self) -> None:
         """Replay the stored answer of this request's key, or refuse a reused key."""
         if self.idempotency is not None:
-            self.idempotency.check(self.store)
+            try:
+                self.idempotency.check(self.store)
+            except idempotency.IdempotentReplay:
+                self._count("-", "replayed")
+                raise
+
+    def _count(self, command: str, outcome: str) -> None:
+        """``command``: the event it recorded first, or for a refusal the rule it broke."""
+        metrics.COMMANDS.labels(self.what, command, outcome).inc()
 
     def _save(self, aggregates: list[Aggregate], recorded: Any) -> list[Any]:
         return idempotency.save(self.store, aggregates, recorded, self.idempotency)

@@ -15,6 +15,7 @@ message's customer.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from shipflow import metrics
 from shipflow.database import insert
 from shipflow.follow import follow
 from shipflow.projections.engine import slots
@@ -36,6 +38,8 @@ from shipflow.webhooks.tables import (
     webhook_subscriptions,
     webhook_tracking,
 )
+
+log = logging.getLogger("shipflow.webhooks")
 
 NAME = "dispatcher"
 CONFIG_COLUMNS = ("url", "description", "event_types", "customer_id", "enabled",
@@ -220,6 +224,9 @@ class Dispatcher:
                 advance(conn, start, notifications[-1].id)
                 self.write(conn, batch, now)
         except slots.LostRace:
+            metrics.LOST_RACES.labels("webhooks").inc()
+            log.info("webhook dispatcher lost the race for position %s; another process "
+                     "applied the batch", start)
             self.cache.clear()
             return 0
         except Exception:

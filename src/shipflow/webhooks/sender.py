@@ -34,6 +34,7 @@ import httpx
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine
 
+from shipflow import metrics
 from shipflow.events.common import EventMeta, Source
 from shipflow.store import Shipflow
 from shipflow.webhooks import outbox, pinning, signing, ssrf
@@ -171,6 +172,8 @@ class Sender:
         with self.engine.begin() as conn:
             outbox.relaxed(conn)
             disable = outbox.record(conn, results, self.clock(), self.policy)
+        for r in results:
+            metrics.WEBHOOK_ATTEMPTS.labels(r.outcome).inc()
         for sid, reason, detail in disable:
             self.disable(sid, reason, detail)
 

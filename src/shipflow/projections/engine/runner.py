@@ -12,6 +12,7 @@ read back and a cache is never trusted across a failed batch.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -20,10 +21,13 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
+from shipflow import metrics
 from shipflow.follow import follow
 from shipflow.projections.engine import slots
 from shipflow.projections.engine.base import Change, Projection, fold
 from shipflow.store import Shipflow
+
+log = logging.getLogger("shipflow.projections")
 
 
 class FoldCache:
@@ -134,6 +138,9 @@ class Runner:
                     if changes[p.name]:
                         p.write(conn, slot, changes[p.name])
         except slots.LostRace:
+            metrics.LOST_RACES.labels("views").inc()
+            log.info("view runner lost the race for position %s; another process applied "
+                     "the batch", start)
             self.cache.clear()
             return 0
         except Exception:

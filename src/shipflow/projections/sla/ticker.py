@@ -23,6 +23,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
+from shipflow import metrics
 from shipflow.events.common import EventMeta, NotFound, Source, VersionConflict
 from shipflow.projections.engine.base import fold
 from shipflow.projections.sla import rows
@@ -99,6 +100,7 @@ class Ticker:
                         shipment_id, timer.key, timer.kind, timer.started_at, timer.due_at,
                         self._meta(timer, now), expected_version=version)
                     if result.events:
+                        metrics.BREACHES.labels(timer.kind).inc()
                         recorded.append(Breach(shipment_id, timer.key, timer.kind,
                                                timer.started_at, timer.due_at, result.version))
                     version = result.version
