@@ -67,7 +67,7 @@ def test_a_cut_off_event_store_is_503_then_back_and_a_resent_command_is_written_
     direct = postgres_settings.model_copy(update={"run_workers": False})
     service = ShipmentService.from_settings(through(postgres_settings, proxy))  # events
     try:
-        with keyed_client(create_app(direct, service=service)) as client:  # views direct
+        with keyed_client(create_app(direct, shipment_service=service)) as client:  # views direct
             sid = client.post("/shipments", json=order_data(), headers=CS).json()["shipment_id"]
             before = count_events(direct)
             resend = {**CS, "Idempotency-Key": "tms-order-778"}
@@ -103,7 +103,8 @@ def test_a_cut_off_event_store_is_503_then_back_and_a_resent_command_is_written_
 def test_a_cut_off_read_model_database_is_503_then_back(postgres_settings, proxy):
     service = ShipmentService.from_settings(postgres_settings)  # events direct
     try:
-        with keyed_client(create_app(through(postgres_settings, proxy), service=service)) as client:
+        app = create_app(through(postgres_settings, proxy), shipment_service=service)
+        with keyed_client(app) as client:
             sid = client.post("/shipments", json=order_data(), headers=CS).json()["shipment_id"]
             assert client.get("/shipments").status_code == 200  # the search view
 
