@@ -3,6 +3,7 @@ views, load demo data."""
 
 from __future__ import annotations
 
+import getpass
 import signal
 import threading
 from collections.abc import Iterator
@@ -158,38 +159,145 @@ def _read_models():  # noqa: ANN202 - (service, read models) for the projection 
         return service, ReadModels(settings, service.store)
 
 
+def _known_view(rm, name: str) -> None:  # noqa: ANN001 - ReadModels, imported lazily
+    if name not in rm.projections:
+        raise typer.BadParameter(f"unknown view {name!r}; one of {', '.join(rm.projections)}")
+
+
+def _operator(by: str | None) -> str:
+    """Who acts from the command line: ``--by``, else the user running the command."""
+    if by:
+        return by
+    try:
+        return f"{getpass.getuser()} (cli)"
+    except Exception:  # no user name in this environment
+        return "cli"
+
+
+def _stopped_lines(s) -> list[str]:  # noqa: ANN001 - a ViewStatus with a failure
+    f = s.failure
+    return [f"{s.name} stopped at position {f.stopped_at}: {f.summary}",
+            f"  {f.attempts} attempt(s), first {f.first_failed_at:%Y-%m-%d %H:%M:%S}, last "
+            f"{f.failed_at:%Y-%m-%d %H:%M:%S} UTC (slot {f.slot})"
+            + (f"; retry requested by {f.retry_requested_by}" if f.retry_requested_at else ""),
+            f"  after a fix: shipflow projections retry {s.name}; or do without it: shipflow "
+            f'projections skip {s.name} --position {f.position} --reason "…"']
+
+
 @projections.command("status")
 def projections_status() -> None:
-    """Each view's live slot, position in the event log, and lag."""
+    """Each view's live slot, state (running, or failed: stopped on an event), position in
+    the event log, lag, and the events skipped for it."""
     service, rm = _read_models()
-    table = Table("view", "live slot", "position", "head", "lag")
+    table = Table("view", "live slot", "state", "position", "head", "lag", "skipped")
     with _reported(rm.settings):
-        for s in rm.status():
-            table.add_row(s.name, s.active_slot, str(s.position), str(s.head), str(s.lag))
-    console.print(table)
+        statuses = rm.status()
     service.close()
+    for s in statuses:
+        table.add_row(s.name, s.active_slot, s.state, str(s.position), str(s.head), str(s.lag),
+                      str(len(s.skipped)))
+    console.print(table)
+    for s in statuses:
+        if s.failure is not None:
+            for line in _stopped_lines(s):
+                typer.echo(line)  # not rich: a wrapped line is harder to copy
+    for s in statuses:
+        if s.skipped:
+            typer.echo(f"skipped for {s.name} (never applied to it, rebuilds too):")
+            for k in s.skipped:
+                typer.echo(f"  {k.summary}")
+
+
+@projections.command("retry")
+def projections_retry(
+    name: str = typer.Argument(..., help="the stopped view: shipments, bl_drafts, sla, "
+                                         "statements"),
+    by: str = typer.Option(None, help="who retries (default: your user name)"),
+) -> None:
+    """Try the event a stopped view cannot apply again, after a fix: one batch of the view
+    here and now (the running workers follow on). Exit code 1 if it fails again."""
+    from shipflow.projections.engine.failures import ViewNotFailed
+
+    service, rm = _read_models()
+    try:
+        _known_view(rm, name)
+        with _reported(rm.settings):
+            s = rm.retry(name, _operator(by))
+    except ViewNotFailed as e:
+        _fail(str(e))
+    finally:
+        service.close()
+    if s.failure is not None:
+        typer.echo(f"{name} failed again:", err=True)
+        for line in _stopped_lines(s):
+            typer.echo(line, err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{name} is running again: at position {s.position} of {s.head}; the "
+               "workers catch up the rest")
+
+
+@projections.command("skip")
+def projections_skip(
+    name: str = typer.Argument(..., help="the stopped view"),
+    position: int = typer.Option(..., min=1, help="the position of the event it stopped on "
+                                                  "(see projections status)"),
+    reason: str = typer.Option(..., help="why the view may do without this event"),
+    by: str = typer.Option(None, help="who decides (default: your user name)"),
+) -> None:
+    """Skip the one event a stopped view cannot apply, recording who and why (the dead
+    letter); the view goes on after it, and rebuilds leave it out too."""
+    from shipflow.projections.engine.failures import NotTheFailingEvent, ViewNotFailed
+
+    if not reason.strip():
+        raise typer.BadParameter("say why the view may do without this event",
+                                 param_hint="--reason")
+    service, rm = _read_models()
+    try:
+        _known_view(rm, name)
+        with _reported(rm.settings):
+            s = rm.skip(name, position, reason.strip(), _operator(by))
+    except (ViewNotFailed, NotTheFailingEvent) as e:
+        _fail(str(e))
+    finally:
+        service.close()
+    [k] = [k for k in s.skipped if k.position == position]
+    typer.echo(f"{name}: skipped the event at position {position}; now {s.state} at position "
+               f"{s.position} of {s.head}")
+    typer.echo(f"  {k.summary}")
 
 
 @projections.command("rebuild")
 def projections_rebuild(
-    name: str = typer.Argument(..., help="shipments, bl_drafts, sla, or 'all'"),
+    name: str = typer.Argument(..., help="shipments, bl_drafts, sla, statements, or 'all'"),
     batch_size: int = typer.Option(2000, min=1),
 ) -> None:
-    """Rebuild a view beside the live one, then switch readers to it (blue/green)."""
+    """Rebuild a view beside the live one, then switch readers to it (blue/green). Events
+    skipped for a view stay skipped; a view that stops on an event keeps its live slot (exit
+    code 1)."""
     service, rm = _read_models()
     names = list(rm.projections) if name == "all" else [name]
     for view in names:
-        if view not in rm.projections:
-            raise typer.BadParameter(f"unknown view {view!r}; one of {', '.join(rm.projections)}")
+        _known_view(rm, view)
     head = service.store.recorder.max_notification_id() or 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("events"), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(f"rebuilding {', '.join(names)}", total=head)
-        targets, _ = rm.rebuild(names, lambda n: progress.advance(task, n),
-                                batch_size=batch_size)
-        live = ", ".join(f"{view} in slot {slot}" for view, slot in targets.items())
-        progress.update(task, completed=head, description=f"live: {live}")
+        rebuilt = rm.rebuild(names, lambda n: progress.advance(task, n),
+                             batch_size=batch_size)
+        live = ", ".join(f"{view} in slot {slot}" for view, slot in rebuilt.switched.items())
+        progress.update(task, completed=head, description=f"live: {live or 'unchanged'}")
+    for view, skipped in rebuilt.skipped.items():
+        if skipped:
+            typer.echo(f"{view}: left out {len(skipped)} event(s) skipped for it, as recorded:")
+            for k in skipped:
+                typer.echo(f"  {k.summary}")
     service.close()
+    for view, f in rebuilt.stopped.items():
+        typer.echo(f"{view}: the rebuild in slot {f.slot} stopped: {f.summary}; readers stay "
+                   f"on the live slot. Fix and rebuild again, or skip it: shipflow projections "
+                   f'skip {view} --position {f.position} --reason "…"', err=True)
+    if rebuilt.stopped:
+        raise typer.Exit(1)
 
 
 def _keys():  # noqa: ANN202 - the KeyStore of the configured database

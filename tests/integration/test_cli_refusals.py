@@ -4,6 +4,7 @@ database not prepared yet (saying to run `shipflow db upgrade`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shipflow.cli import app
+from shipflow.webhooks.secretbox import new_key
 
 #: Commands that must refuse at start; serve and worker never get to run.
 STARTING = [["serve"], ["worker"], ["db", "upgrade"], ["projections", "status"]]
@@ -64,11 +66,9 @@ def test_an_unserved_database_url_is_refused_before_anything_is_created(
 
 @pytest.mark.parametrize("args", STARTING, ids=" ".join)
 def test_an_unreachable_postgres_is_named_in_one_line(run, refused_port, args):
-    from cryptography.fernet import Fernet
-
+    # serve and worker check the secret keys first (tests/webhooks/test_webhooks_secret_keys)
     result = run(args, database_url=f"postgresql://postgres@127.0.0.1:{refused_port}/test",
-                 database_schema="nowhere",  # with the webhook key production requires
-                 secret_keys=f'["{Fernet.generate_key().decode()}"]')
+                 database_schema="nowhere", secret_keys=json.dumps([new_key()]))
     assert result.exit_code == 1
     line = one_line(result)
     assert line == (f"shipflow: cannot connect to PostgreSQL at 127.0.0.1:{refused_port}, "

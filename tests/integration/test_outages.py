@@ -31,6 +31,7 @@ from shipflow.services.shipments import ShipmentService
 from tcp_proxy import TcpProxy
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
+VIEWS = dict.fromkeys(("shipments", "bl_drafts", "sla", "statements"), "running")
 
 
 @pytest.fixture
@@ -80,12 +81,12 @@ def test_a_cut_off_event_store_is_503_then_back_and_a_resent_command_is_written_
             assert health.status_code == 503
             assert int(health.headers["retry-after"]) > 0
             assert health.json() == {"status": "down", "stores": {
-                "event_store": "database_unavailable", "read_models": "up"}}
+                "event_store": "database_unavailable", "read_models": "up"}, "views": VIEWS}
             assert count_events(direct) == before
 
             proxy.restore()
             assert client.get("/health").json() == {"status": "ok", "stores": {
-                "event_store": "up", "read_models": "up"}}
+                "event_store": "up", "read_models": "up"}, "views": VIEWS}
             assert client.get(f"/shipments/{sid}").status_code == 200
             first = client.post("/shipments", json=order_data(), headers=resend)
             assert first.status_code == 201, first.text
@@ -103,7 +104,8 @@ def test_a_cut_off_event_store_is_503_then_back_and_a_resent_command_is_written_
 def test_a_cut_off_read_model_database_is_503_then_back(postgres_settings, proxy):
     service = ShipmentService.from_settings(postgres_settings)  # events direct
     try:
-        with keyed_client(create_app(through(postgres_settings, proxy), service=service)) as client:
+        app = create_app(through(postgres_settings, proxy), service=service)
+        with keyed_client(app) as client:
             sid = client.post("/shipments", json=order_data(), headers=CS).json()["shipment_id"]
             assert client.get("/shipments").status_code == 200  # the search view
 

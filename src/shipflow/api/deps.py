@@ -18,7 +18,7 @@ from shipflow.api.idempotency import idempotency_request
 from shipflow.api.middleware import request_id
 from shipflow.auth.keys import Principal
 from shipflow.events.common import EventMeta, Source, UtcDatetime
-from shipflow.projections.engine.read_models import ReadModels
+from shipflow.projections.engine.read_models import ReadModels, ViewStopped
 from shipflow.services.accounts import AccountService
 from shipflow.services.shipments import ShipmentService
 
@@ -88,8 +88,13 @@ def visible_shipment(shipment_id: UUID, request: Request) -> None:
     own_shipment(request.app.state.service, request.state.principal, shipment_id)
 
 
+#: Seconds a reader of a stopped view should wait before asking again (an operator acts).
+STOPPED_RETRY_AFTER_S = 30
+
+
 def consistent(*names: str):  # noqa: ANN201 - a FastAPI dependency factory
-    """Wait until the named views have applied the log up to the client's position."""
+    """Wait until the named views have applied the log up to the client's position; a view
+    that has stopped on an event before it answers 503 ``view_failed`` at once."""
 
     def wait(rm: ReadSide,
              min_position: Annotated[int | None, Query(
@@ -104,7 +109,13 @@ def consistent(*names: str):  # noqa: ANN201 - a FastAPI dependency factory
         if wanted > (rm.store.recorder.max_notification_id() or 0):
             raise refuse(422, "position_beyond_log", "No such position", f"nothing has been "
                          f"written at position {wanted} yet", "min_position")
-        if not rm.wait_for(wanted, names, wait_s):
+        try:
+            reached = rm.wait_for(wanted, names, wait_s)
+        except ViewStopped as e:  # waiting would not help: it needs an operator
+            raise refuse(503, "view_failed", f"The {e.name} view has stopped", str(e),
+                         "min_position", headers={"Retry-After": str(STOPPED_RETRY_AFTER_S)},
+                         ) from None
+        if not reached:
             raise refuse(503, "view_behind", "The view is behind",
                          f"the view has not reached position {wanted} within {wait_s}s; retry")
 

@@ -16,7 +16,7 @@ shipment's events up to a version or time gives the view as it was then.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -66,14 +66,18 @@ class Projection(ABC, Generic[V]):
         """Empty this projection's tables in one slot (before a rebuild fills it)."""
 
 
-def fold(projection: Projection[V], events: Iterable[Any],
-         until: datetime | None = None) -> tuple[Any, V | None]:
-    """Fold an aggregate's events (optionally only those recorded up to ``until``)."""
+def fold(projection: Projection[V], events: Iterable[Any], until: datetime | None = None,
+         skipped: Collection[int] = ()) -> tuple[Any, V | None]:
+    """Fold an aggregate's events (optionally only those recorded up to ``until``).
+
+    ``skipped``: versions of the aggregate an operator told this view to do without (see
+    :mod:`~shipflow.projections.engine.failures`); the aggregate itself still has them."""
     shipment: Any = None
     view: V | None = None
     for event in events:
         if until is not None and event.timestamp > until:
             break
         shipment = event.mutate(shipment)
-        view = projection.evolve(view, event, shipment)
+        if event.originator_version not in skipped:
+            view = projection.evolve(view, event, shipment)
     return shipment, view

@@ -5,9 +5,9 @@ active slot while a rebuild fills the other, then the active slot switches in on
 transaction (blue/green), so nobody reads a half-built view.
 
 A follower's position moves by **compare-and-set** (:func:`compare_and_set`) in the same
-transaction as what it wrote: a second follower that raced it loses the CAS, its whole batch
+transaction as what it wrote: a second follower that raced it loses the CAS, what it wrote
 rolls back, and it retries from the new position — so every event is applied exactly once.
-The projection runner and the webhook dispatcher both use it.
+The projection runner (one transaction per view) and the webhook dispatcher both use it.
 """
 
 from __future__ import annotations
@@ -84,9 +84,12 @@ def active_slot(conn: Connection, name: str) -> str:
     return slot or "a"
 
 
-def position(conn: Connection, name: str, slot: str) -> int:
-    pos = conn.execute(select(projection_tracking.c.position).where(
-        projection_tracking.c.name == name, projection_tracking.c.slot == slot)).scalar()
+def position(conn: Connection, name: str, slot: str, for_update: bool = False) -> int:
+    """``for_update``: and hold the row until the transaction ends (PostgreSQL; SQLite has
+    one writer at a time anyway)."""
+    query = select(projection_tracking.c.position).where(
+        projection_tracking.c.name == name, projection_tracking.c.slot == slot)
+    pos = conn.execute(query.with_for_update() if for_update else query).scalar()
     return int(pos or 0)
 
 
