@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from shipflow.events.common import DomainError, NonEmptyStr, RulesBroken, ValueObject, Violation
 from shipflow.events.shipment import rules
-from shipflow.events.shipment.booking import NOT_AMENDABLE, BookingOrder
+from shipflow.events.shipment.booking import AMENDABLE_INTAKE, NOT_AMENDABLE, BookingOrder
 from shipflow.events.shipment.charges import ChargeLine
 from shipflow.events.shipment.records import FieldChange
 
@@ -81,6 +81,9 @@ def apply_changes(order: BookingOrder,
         if parts[0] in NOT_AMENDABLE:
             raise DomainError("field_not_amendable", f"'{parts[0]}' cannot be amended; "
                               "reassign the booking instead", where)
+        if parts[0] == "intake" and (len(parts) < 2 or parts[1] not in AMENDABLE_INTAKE):
+            raise DomainError("field_not_amendable", "of a DCSA intake only intake.content "
+                              "and intake.unmapped can be amended", where)
         parent = _walk(doc, parts[:-1])
         leaf = parts[-1]
         if isinstance(parent, dict) and leaf in parent:
