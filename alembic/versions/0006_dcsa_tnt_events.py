@@ -25,10 +25,12 @@ def upgrade() -> None:
             f"tnt_shipments_{s}",
             sa.Column("shipment_id", sa.String(36), primary_key=True),
             sa.Column("customer_id", sa.String(100), nullable=False),
+            sa.Column("booking_request_reference", sa.String(100)),
             sa.Column("carrier_booking_reference", sa.String(100)),
             sa.Column("transport_document_reference", sa.String(100)),
         )
-        for col in ("customer_id", "carrier_booking_reference", "transport_document_reference"):
+        for col in ("customer_id", "booking_request_reference", "carrier_booking_reference",
+                    "transport_document_reference"):
             op.create_index(f"ix_tnt_shipments_{s}_{col}", f"tnt_shipments_{s}", [col])
         op.create_table(
             f"tnt_events_{s}",

@@ -12,6 +12,7 @@ from shipflow.api import (
     accounts,
     api_keys,
     bl_drafts,
+    dcsa_booking,
     dcsa_tnt,
     errors,
     integrations,
@@ -80,6 +81,6 @@ def create_app(settings: Settings | None = None,
                   lifespan=lifespan)
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
-                   integrations, dcsa_tnt, reports, api_keys, service_api):
+                   integrations, dcsa_tnt, dcsa_booking, reports, api_keys, service_api):
         app.include_router(module.router)
     return app

@@ -1,8 +1,11 @@
 """What an office puts on the transport documents it issues, that no booking says: the
 issuing party, its contact for the document, and the terms and conditions (the carrier's
-contract printed on a B/L). A JSON file (``SHIPFLOW_DOCUMENTS_CONFIG_PATH``; format in
-``docs/dcsa.md``); without one, or for an office it does not name, the DCSA transport document
-is refused with the setting to add (``dcsa_office_not_configured``) rather than invented.
+contract printed on a B/L); and who owns the bookings of customers that book through DCSA.
+
+A JSON file (``SHIPFLOW_DOCUMENTS_CONFIG_PATH``; format in ``docs/dcsa.md``). Without one,
+or for an office or customer it does not name, the DCSA document or booking is refused with
+the setting to add (``dcsa_office_not_configured``, ``dcsa_customer_not_configured``) rather
+than invented.
 """
 
 from __future__ import annotations
@@ -51,11 +54,26 @@ class OfficeDocuments(_Model):
         return value.strip().upper()
 
 
+class BookingCustomer(_Model):
+    """A customer that books through DCSA Booking 2.0: who owns its bookings at the desk
+    (DCSA has no field for them). Its bookings name it by a mutually defined (``ZZZ``)
+    identifying code of the booking agent whose ``partyCode`` is ``customer_id``."""
+
+    customer_id: str = Field(min_length=1, max_length=100)
+    cs_owner: str = Field(min_length=1, max_length=100)
+    sales_owner: str = Field(min_length=1, max_length=100)
+    business_source: str = Field(default="DIRECT", pattern=r"^(DIRECT|CO_LOADER|NOMINATED)$")
+
+
 class DocumentsConfig(_Model):
     offices: tuple[OfficeDocuments, ...] = ()
+    booking_customers: tuple[BookingCustomer, ...] = ()
 
     def office(self, code: str) -> OfficeDocuments | None:
         return next((o for o in self.offices if o.code == code.strip().upper()), None)
+
+    def booking_customer(self, customer_id: str) -> BookingCustomer | None:
+        return next((c for c in self.booking_customers if c.customer_id == customer_id), None)
 
 
 @lru_cache(maxsize=8)

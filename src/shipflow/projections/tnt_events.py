@@ -36,7 +36,11 @@ from sqlalchemy import (
 
 from shipflow.database import UtcDateTime, metadata, upsert
 from shipflow.events.shipment.aggregate import Shipment
-from shipflow.integrations.dcsa_tnt_out import tnt_events, transport_document_reference
+from shipflow.integrations.dcsa_tnt_out import (
+    booking_request_reference,
+    tnt_events,
+    transport_document_reference,
+)
 from shipflow.projections.engine import slots
 from shipflow.projections.engine.base import Change, Projection
 
@@ -68,6 +72,7 @@ def _shipments(slot: str) -> Table:
         f"tnt_shipments_{slot}", metadata,
         Column("shipment_id", String(36), primary_key=True),
         Column("customer_id", String(100), nullable=False, index=True),
+        Column("booking_request_reference", String(100), index=True),
         Column("carrier_booking_reference", String(100), index=True),
         Column("transport_document_reference", String(100), index=True),
     )
@@ -90,12 +95,14 @@ def active(conn: Connection) -> TntTables:
 @dataclass(frozen=True)
 class TntView:
     customer_id: str
+    booking_request_reference: str
     carrier_booking_reference: str | None
     transport_document_reference: str | None
     events: tuple[dict[str, Any], ...]  # the rows, oldest first (seq = index)
 
     def shipment_row(self, shipment_id: UUID) -> dict[str, Any]:
         return {"shipment_id": str(shipment_id), "customer_id": self.customer_id,
+                "booking_request_reference": self.booking_request_reference,
                 "carrier_booking_reference": self.carrier_booking_reference,
                 "transport_document_reference": self.transport_document_reference}
 
@@ -124,7 +131,7 @@ class TntProjection(Projection[TntView]):
         known = view.events if view is not None else ()
         rows = tuple(_row(len(known) + i, event.timestamp, d) for i, d in enumerate(docs))
         booking = shipment.confirmation.carrier_booking_no if shipment.confirmation else None
-        after = TntView(shipment.order.customer_id, booking,
+        after = TntView(shipment.order.customer_id, booking_request_reference(shipment), booking,
                         transport_document_reference(shipment), (*known, *rows))
         if view is not None and not rows and replace(view, events=()) == replace(
                 after, events=()):
@@ -259,3 +266,13 @@ def read_page(conn: Connection, t: TntTables, f: TntFilters,
     return Page([r.document for r in rows], keys[0] if keys else None,
                 keys[-1] if keys else None, has_next=came_from if before else more,
                 has_prev=more if before else came_from)
+
+
+def find_shipment(conn: Connection, t: TntTables, reference: str) -> tuple[str, str] | None:
+    """The shipment (id, customer) a DCSA booking reference names: the booking request's
+    reference or the carrier booking reference."""
+    s = t.shipments
+    row = conn.execute(select(s.c.shipment_id, s.c.customer_id).where(or_(
+        s.c.booking_request_reference == reference,
+        s.c.carrier_booking_reference == reference)).limit(1)).first()
+    return (row.shipment_id, row.customer_id) if row is not None else None
