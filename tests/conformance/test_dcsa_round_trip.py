@@ -49,10 +49,11 @@ def events_page_validator() -> SchemaValidator:
 def meaning(e: dict) -> tuple:
     """What a T&T event says, without who published it when (id, created time, offset)."""
     call = e.get("transportCall") or {}
+    where = call.get("UNLocationCode") or (e.get("eventLocation") or {}).get("UNLocationCode")
     return (e["eventType"], e["eventClassifierCode"],
             e.get("transportEventTypeCode") or e.get("equipmentEventTypeCode")
-            or e.get("shipmentEventTypeCode"), e["eventDateTime"], call.get("UNLocationCode") or (e.get("eventLocation") or {}).get(
-                "UNLocationCode"), e.get("emptyIndicatorCode"), e.get("delayReasonCode"),
+            or e.get("shipmentEventTypeCode"), e["eventDateTime"], where,
+            e.get("emptyIndicatorCode"), e.get("delayReasonCode"),
             e.get("changeRemark"), e.get("equipmentReference"),
             tuple(sorted((r["referenceType"], r["referenceValue"])
                          for r in e.get("references") or [])))
