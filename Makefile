@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.commands
 	$(BIN)/python -m benchmarks.views
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.dcsa_out
 	$(BIN)/python -m benchmarks.webhooks
 	$(BIN)/python -m benchmarks.accounts
 
