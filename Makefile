@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.contention
 	$(BIN)/python -m benchmarks.views
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.dcsa_out
 	$(BIN)/python -m benchmarks.webhooks
 	$(BIN)/python -m benchmarks.accounts
 

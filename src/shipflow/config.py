@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     #: JSON file with the SLA offices (calendars, hours, holidays) and timer durations;
     #: built-in defaults when unset (see docs/sla.md).
     sla_config_path: Path | None = None
+    #: JSON file with each office's issuing party, document contact and terms and conditions
+    #: for DCSA transport documents (docs/dcsa.md); unset: the DCSA document is refused.
+    documents_config_path: Path | None = None
     #: How long an Idempotency-Key's first response is kept (seconds).
     idempotency_ttl_s: float = 24 * 3600
     #: Apply pending migrations when the API starts (no-op when up to date).

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
+from dcsa_events import eid, tnt_event
 from factories import NOW, confirmation_data, order_data, si_data
 from keys import keyed_client
 from shipflow.api.app import create_app
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
-FEED = {"X-Actor": "maersk-feed", "X-Role": "integration", "X-Source": "carrier_feed"}
+FEED = {"X-Actor": "maersk-feed", "X-Role": "integration"}
 
 
 @pytest.fixture
@@ -37,18 +38,8 @@ def booked(client, booking_no: str, **overrides) -> str:
     return sid
 
 
-def event(event_id: str, code: str, classifier: str, at, created, ref=("BKG", "BK1"), **kw):
-    kind = "TRANSPORT" if code in ("DEPA", "ARRI") else "EQUIPMENT"
-    body = {"eventID": event_id, "eventType": kind, "eventClassifierCode": classifier,
-            f"{kind.lower()}EventTypeCode": code, "eventDateTime": at.isoformat(),
-            "eventCreatedDateTime": created.isoformat(),
-            "transportCall": {"UNLocationCode": kw.pop("location", "CNSHA"),
-                              "vessel": {"vesselName": "MAERSK ESSEN"},
-                              "carrierVoyageNumber": "248E"},
-            "documentReferences": [{"documentReferenceType": ref[0],
-                                    "documentReferenceValue": ref[1]}] if ref else []}
-    body.update(kw)
-    return body
+def event(label: str, code: str, classifier: str, at, created, ref=("BKG", "BK1"), **kw):
+    return tnt_event(label, code, classifier, at, created, ref, **kw)
 
 
 def send(client, events):
@@ -69,20 +60,20 @@ def test_each_event_gets_its_outcome_and_bad_ones_do_not_stop_the_rest(client):
         event("e2", "DEPA", "ACT", sailed, NOW),
         event("e1", "DEPA", "ACT", sailed, NOW),  # the same event again
         event("e3", "DEPA", "ACT", sailed, NOW, ref=("BKG", "NOBODY")),
-        {"eventID": "e4", "eventType": "EQUIPMENT", "equipmentEventTypeCode": "FLY",
-         "eventClassifierCode": "ACT", "eventDateTime": sailed.isoformat(),
-         "eventCreatedDateTime": NOW.isoformat(), "equipmentReference": "MSKU1234565"},
+        event("e4", "GTIN", "ACT", sailed, NOW, equipmentEventTypeCode="FLY",
+              equipmentReference="MSKU1234565"),
         "not an event",
     ])
     assert [(r["event_id"], r["status"]) for r in result["results"]] == [
-        ("e1", "accepted"), ("e2", "accepted"), ("e1", "duplicate"), ("e3", "unmatched"),
-        ("e4", "invalid"), (None, "invalid")]
-    assert result["results"][4]["reason"].startswith("dcsa_event_code")
+        (eid("e1"), "accepted"), (eid("e2"), "accepted"), (eid("e1"), "duplicate"),
+        (eid("e3"), "unmatched"), (eid("e4"), "invalid"), (None, "invalid")]
+    assert result["results"][4]["reason"].startswith(
+        "dcsa_schema: equipmentEventTypeCode: 'FLY' is not one of")
     assert result["counts"] == {"accepted": 2, "duplicate": 1, "unmatched": 1, "invalid": 2}
     shipment = client.get(f"/shipments/{sid}").json()
     assert shipment["departed"] and shipment["etd"].startswith(sailed.isoformat()[:16])
     recorded = [e for e in history(client, sid) if e["type"] == "MilestoneRecorded"]
-    assert [e["external_id"] for e in recorded] == ["e1", "e2"]
+    assert [e["external_id"] for e in recorded] == [eid("e1"), eid("e2")]
     assert {e["source"] for e in recorded} == {"carrier_feed"}
 
 

@@ -12,6 +12,8 @@ from shipflow.api import (
     accounts,
     api_keys,
     bl_drafts,
+    dcsa_booking,
+    dcsa_tnt,
     errors,
     integrations,
     reports,
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None,
     app.state.metrics = None  # made with the read side, in the lifespan
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
-                   integrations, reports, api_keys, service_api, metrics_api):
+                   integrations, dcsa_tnt, dcsa_booking, reports, api_keys, service_api,
+                   metrics_api):
         app.include_router(module.router)
     return app

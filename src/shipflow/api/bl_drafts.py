@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from shipflow.api import dcsa_bl
 from shipflow.api.deps import ReadSide, Service, consistent, visible_shipment
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.events.common import UtcDatetime
@@ -56,11 +57,14 @@ def _behind_or_unknown(svc: ShipmentService, shipment_id: UUID) -> Exception:
 
 
 @router.get("", response_model=BlDraftOut, summary="The B/L draft (current, a version, as of)",
-            dependencies=[consistent("bl_drafts")])
-def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service,
+            dependencies=[consistent("bl_drafts")], responses=dcsa_bl.RESPONSES)
+def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service, request: Request,
               version: Annotated[int | None, Query(ge=1)] = None,
               as_of: Annotated[UtcDatetime | None, Query(
-                  description="the draft as it stood at this moment")] = None) -> BlDraftOut:
+                  description="the draft as it stood at this moment")] = None,
+              format: Annotated[Literal["native", "dcsa"], Query(  # noqa: A002 - the API's word
+                  description="dcsa: the DCSA eBL 3.0 TransportDocument")] = "native",
+              ) -> Any:
     if version is not None and as_of is not None:
         raise refuse(400, "as_of_or_version", "Ambiguous request",
                      "ask for as_of or version, not both")
@@ -69,6 +73,9 @@ def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service,
         if view is None:
             raise refuse(404, "shipment_not_yet_booked", "Not found",
                          f"no booking existed at {as_of.isoformat()}")
+        if format == "dcsa":
+            return dcsa_bl.dcsa_answer(request, svc, shipment_id, view.as_current(), False,
+                                       as_of)
         return BlDraftOut(**view.as_current())
     with rm.engine.connect() as conn:
         tables = bl_draft.active(conn)
@@ -81,9 +88,14 @@ def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service,
                 raise refuse(404, "bl_draft_version_not_found", "No such version",
                              f"the draft has versions 1 to {draft['version']}")
             status = draft["status"] if version == draft["version"] else "SUPERSEDED"
+            if format == "dcsa":
+                return dcsa_bl.dcsa_answer(request, svc, shipment_id, {
+                    **found, "status": status}, version == draft["version"], None)
             return BlDraftOut(shipment_id=shipment_id, version=version, status=status,
                               approved_version=draft["approved_version"],
                               document=found["document"], updated_at=found["recorded_at"])
+    if format == "dcsa":
+        return dcsa_bl.dcsa_answer(request, svc, shipment_id, draft, True, None)
     return BlDraftOut(**draft)
 
 

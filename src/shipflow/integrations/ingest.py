@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from shipflow.events.common import EventMeta, Source
 from shipflow.events.shipment.records import TERMINAL_STATUSES
+from shipflow.events.shipment.tracking import Classifier, Milestone
 from shipflow.integrations.dcsa import Incoming, read_event
 from shipflow.projections import search
 from shipflow.projections.engine.read_models import ReadModels
@@ -38,6 +40,15 @@ class Outcome:
     reason: str | None = None
 
 
+def occurred_at(milestone: Milestone, created_at: datetime | None) -> datetime:
+    """When the fact a feed reports occurred: an actual happened at its ``eventDateTime``;
+    a plan or an estimate is a statement the carrier made when it recorded it
+    (``eventCreatedDateTime``), about a time still to come."""
+    if milestone.classifier is Classifier.ACT or created_at is None:
+        return milestone.event_time
+    return created_at
+
+
 class MilestoneIngest:
     def __init__(self, service: ShipmentService, read_models: ReadModels,
                  view_wait_s: float = 10.0) -> None:
@@ -47,8 +58,9 @@ class MilestoneIngest:
 
     def ingest(self, raw_events: list[Any], actor: str, role: str,
                source: Source = Source.CARRIER_FEED,
-               correlation_id: str | None = None) -> list[Outcome]:
-        incoming = [read_event(e) for e in raw_events]
+               correlation_id: str | None = None, validate: bool = True) -> list[Outcome]:
+        """``validate``: check each event against the DCSA T&T 2.2 schema first."""
+        incoming = [read_event(e, validate) for e in raw_events]
         matches = self._match(incoming)
         correlation_id = correlation_id or str(uuid.uuid4())
         outcomes: dict[int, Outcome] = {}
@@ -63,7 +75,8 @@ class MilestoneIngest:
                 by_shipment[match].append(i)
         for sid, indexes in by_shipment.items():
             items = [(milestone, EventMeta(
-                actor=actor, role=role, source=source, occurred_at=incoming[i].created_at,
+                actor=actor, role=role, source=source,
+                occurred_at=occurred_at(milestone, incoming[i].created_at),
                 correlation_id=correlation_id, external_id=incoming[i].event_id))
                 for i in indexes if (milestone := incoming[i].milestone) is not None]
             statuses = self.service.record_milestones(sid, items).result

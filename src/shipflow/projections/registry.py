@@ -16,6 +16,7 @@ from shipflow.projections.search import SearchProjection
 from shipflow.projections.sla.config import load_sla_config
 from shipflow.projections.sla.timers import SlaProjection
 from shipflow.projections.statements.projection import StatementProjection
+from shipflow.projections.tnt_events import TntProjection
 
 
 def default_projections(settings: Settings) -> list[Projection[Any]]:
@@ -25,4 +26,5 @@ def default_projections(settings: Settings) -> list[Projection[Any]]:
         BlDraftProjection(),  # "bl_drafts": the B/L draft, its versions and diffs
         SlaProjection(sla),  # "sla": the SLA timers on the offices' business calendars
         StatementProjection(),  # "statements": ledger, documents, aging, the AR queue
+        TntProjection(),  # "tnt_events": histories as DCSA Track & Trace 2.2 events
     ]

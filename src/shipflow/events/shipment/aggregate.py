@@ -57,6 +57,7 @@ from shipflow.events.shipment.tracking import (
     MilestoneKind,
     Rollover,
     ShipmentException,
+    estimate_made_at,
     leg_at,
 )
 from shipflow.events.shipment.transport_document import assemble, fingerprint
@@ -276,7 +277,7 @@ class Shipment(ShipmentState):
         superseded = entry is not None and m.classifier is not Classifier.ACT and (
             entry.actual is not None
             or (m.classifier is Classifier.EST and entry.estimated_made_at is not None
-                and meta.occurred_at < entry.estimated_made_at))
+                and estimate_made_at(m, meta) < entry.estimated_made_at))
         before = (self.etd, self.eta)
         self.trigger_event(ev.MilestoneRecorded, meta=meta, milestone=m, superseded=superseded)
         self._schedule_changed(before, meta, cause=f"{m.code} {m.classifier}")

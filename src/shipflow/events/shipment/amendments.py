@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from shipflow.events.common import DomainError, NonEmptyStr, RulesBroken, ValueObject, Violation
 from shipflow.events.shipment import rules
-from shipflow.events.shipment.booking import NOT_AMENDABLE, BookingOrder
+from shipflow.events.shipment.booking import AMENDABLE_INTAKE, NOT_AMENDABLE, BookingOrder
 from shipflow.events.shipment.charges import ChargeLine
 from shipflow.events.shipment.records import FieldChange
 
@@ -49,14 +49,23 @@ def _walk(doc: Any, parts: list[str]) -> Any:
 
 
 def _same(given: Any, current: Any) -> bool:
-    """Compare a client's ``before`` with the stored value; numbers as numbers (the order's
-    decimals read back as strings, a client may send 14500 or "14500.000")."""
+    """Compare a client's ``before`` with the stored value by value: numbers as numbers (the
+    order's decimals read back as strings, a client may send 14500 or "14500.000"), objects
+    key by key with an absent key equal to null (a TMS sends a party without the optional
+    keys it left out at booking), lists item by item."""
+    if isinstance(given, dict) and isinstance(current, dict):
+        return all(_same(given.get(k), current.get(k)) for k in given.keys() | current.keys())
+    if isinstance(given, list) and isinstance(current, list):
+        return len(given) == len(current) and all(
+            _same(g, c) for g, c in zip(given, current, strict=True))
+    if isinstance(given, bool) or isinstance(current, bool):
+        return given is current
     if isinstance(given, (int, float, str)) and isinstance(current, (int, float, str)):
         try:
             return Decimal(str(given)) == Decimal(str(current))
         except InvalidOperation:
             return str(given) == str(current)
-    return given == current
+    return bool(given == current)
 
 
 def apply_changes(order: BookingOrder,
@@ -72,6 +81,9 @@ def apply_changes(order: BookingOrder,
         if parts[0] in NOT_AMENDABLE:
             raise DomainError("field_not_amendable", f"'{parts[0]}' cannot be amended; "
                               "reassign the booking instead", where)
+        if parts[0] == "intake" and (len(parts) < 2 or parts[1] not in AMENDABLE_INTAKE):
+            raise DomainError("field_not_amendable", "of a DCSA intake only intake.content "
+                              "and intake.unmapped can be amended", where)
         parent = _walk(doc, parts[:-1])
         leaf = parts[-1]
         if isinstance(parent, dict) and leaf in parent:

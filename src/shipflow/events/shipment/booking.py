@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, PositiveInt
 
@@ -140,6 +141,17 @@ class Approval(ValueObject):
     reference: str | None = None
 
 
+class BookingIntake(ValueObject):
+    """A booking that came in through a standard interface (DCSA Booking 2.0): the reference
+    its request is known by, the request as sent (verbatim, or as a later update of it was
+    approved), and the fields of it the booking order has no place for (JSON paths)."""
+
+    standard: NonEmptyStr = Field(examples=["DCSA BKG 2.0.5"])
+    request_reference: NonEmptyStr
+    content: dict[str, Any] = Field(default_factory=dict)
+    unmapped: list[str] = Field(default_factory=list)
+
+
 class BookingOrder(ValueObject):
     # parties and owners
     customer_id: NonEmptyStr = Field(description="our customer code; the account that is billed")
@@ -203,6 +215,8 @@ class BookingOrder(ValueObject):
     customer_signature_ref: str | None = None
     route_manager_approval: Approval | None = None
     remarks: str = ""
+    intake: BookingIntake | None = Field(default=None, description=(
+        "set when the booking came in through DCSA Booking 2.0 (POST /dcsa/bkg/v2/bookings)"))
 
     @property
     def container_count(self) -> int:
@@ -212,3 +226,5 @@ class BookingOrder(ValueObject):
 #: Fields an amendment may not touch: ownership and the billed account are reassignments,
 #: not amendments (委托更改), and need their own process.
 NOT_AMENDABLE = frozenset({"customer_id", "cs_owner"})
+#: Of a DCSA intake, an amendment may change what the customer sent, not its reference.
+AMENDABLE_INTAKE = frozenset({"content", "unmapped"})

@@ -42,6 +42,7 @@ from shipflow.events.shipment.tracking import (
     Milestone,
     MilestoneKind,
     ShipmentException,
+    estimate_made_at,
 )
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class MilestoneRecorded(ShipmentEvent):
             entry = entry.model_copy(update={"actual": m.event_time})
         elif m.classifier is Classifier.EST:
             entry = entry.model_copy(update={"estimated": m.event_time,
-                                             "estimated_made_at": self.meta.occurred_at})
+                                             "estimated_made_at": estimate_made_at(m, self.meta)})
         else:
             entry = entry.model_copy(update={"planned": m.event_time})
         s.timeline = {**s.timeline, m.key: entry}
