@@ -1,6 +1,7 @@
 """Accounts receivable over HTTP: one endpoint per CustomerAccount command, the account and
 its history, the statement of account (JSON and Excel, now or ``?as_of=``) and the AR work
-queue. Only translation: the rules live in ``shipflow.events.account``."""
+queue. Only translation: the rules live in ``shipflow.events.account``; what a customer key
+reads of its own account is its customer view (``shipflow.projections.customer_view``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shipflow.api.errors import ERRORS, refuse
 from shipflow.api.idempotency import idempotent
 from shipflow.api.shipment_reads import event_record
 from shipflow.api.shipment_schemas import EventRecord
+from shipflow.auth.keys import Principal
 from shipflow.events.account.values import (
     AccountTerms,
     DunningRequest,
@@ -28,6 +30,7 @@ from shipflow.events.account.values import (
     Unapplication,
 )
 from shipflow.events.common import Money, NotFound
+from shipflow.projections import customer_view
 from shipflow.projections.engine.base import fold
 from shipflow.projections.statements import rows
 from shipflow.projections.statements import tables as statement_tables
@@ -99,16 +102,21 @@ def change_terms(customer_id: str, body: AccountTerms, svc: Accounts, meta: Meta
     return _result(svc.change_terms(customer_id, body, meta, version), response)
 
 
-@router.get("/{customer_id}", response_model=b.AccountView,
-            summary="The account now, or as it was recorded at a moment")
-def get_account(customer_id: str, svc: Accounts, response: Response,
-                as_of: AwareDatetime | None = None) -> b.AccountView:
+@router.get("/{customer_id}",
+            response_model=b.AccountView | customer_view.CustomerAccountView,
+            summary="The account now, or as it was recorded at a moment",
+            description="A customer key gets `CustomerAccountView`: see docs/api-access.md.")
+def get_account(customer_id: str, svc: Accounts, response: Response, caller: Caller,
+                as_of: AwareDatetime | None = None
+                ) -> b.AccountView | customer_view.CustomerAccountView:
     if as_of is not None:
         a = svc.get(customer_id, version=len(svc.history_until(customer_id, as_of)))
     else:
         a = svc.get(customer_id)
     response.headers["ETag"] = f'"{a.version}"'
     on = (as_of or datetime.now(UTC)).date()
+    if caller.is_customer:
+        return customer_view.account_view(a, on)
     return b.AccountView(
         customer_id=a.customer_id, account_id=a.id, version=a.version, terms=a.terms,
         balances=[Money(amount=v, currency=c) for c, v in sorted(a.balances.items())],
@@ -120,9 +128,14 @@ def get_account(customer_id: str, svc: Accounts, response: Response,
         dunning_notices=sorted(a.notices.values(), key=lambda n: n.number))
 
 
-@router.get("/{customer_id}/events", response_model=list[EventRecord],
-            summary="The account's full audit history")
-def account_events(customer_id: str, svc: Accounts) -> list[EventRecord]:
+@router.get("/{customer_id}/events",
+            response_model=list[EventRecord | customer_view.CustomerEvent],
+            summary="The account's full audit history",
+            description="A customer key gets its customer history (`CustomerEvent`).")
+def account_events(customer_id: str, svc: Accounts, caller: Caller
+                   ) -> list[EventRecord] | list[customer_view.CustomerEvent]:
+    if caller.is_customer:
+        return customer_view.account_history(svc.history(customer_id))
     return [event_record(e) for e in svc.history(customer_id)]
 
 
@@ -131,7 +144,7 @@ def account_events(customer_id: str, svc: Accounts) -> list[EventRecord]:
 
 def _statement(customer_id: str, svc: AccountService, rm: Any, period_from: date | None,
                period_to: date | None, currency: str | None,
-               as_of: datetime | None) -> Statement:
+               as_of: datetime | None, caller: Principal) -> Statement:
     to = period_to or (as_of or datetime.now(UTC)).date()
     start = period_from or to.replace(day=1)
     cur = currency.strip().upper() if currency else None
@@ -146,13 +159,13 @@ def _statement(customer_id: str, svc: AccountService, rm: Any, period_from: date
                 raise NotFound("account_not_found", f"no account for customer {customer_id} "
                                "in the statement view (pass min_position to wait for it)")
             st = rows.statement(conn, t, account, start, to, cur)
-    return st
+    return customer_view.statement(st) if caller.is_customer else st
 
 
 @router.get("/{customer_id}/statement", response_model=Statement,
             dependencies=[consistent("statements")],
             summary="Statement of account per currency: balances, lines, open items, aging")
-def statement(customer_id: str, svc: Accounts, rm: ReadSide,
+def statement(customer_id: str, svc: Accounts, rm: ReadSide, caller: Caller,
               period_from: Annotated[date | None, Query(alias="from")] = None,
               period_to: Annotated[date | None, Query(alias="to", description=(
                   "statement date; default: as_of's date, else today"))] = None,
@@ -160,18 +173,18 @@ def statement(customer_id: str, svc: Accounts, rm: ReadSide,
               as_of: Annotated[AwareDatetime | None, Query(description=(
                   "what the statement said then: events recorded up to this moment"))] = None,
               ) -> Statement:
-    return _statement(customer_id, svc, rm, period_from, period_to, currency, as_of)
+    return _statement(customer_id, svc, rm, period_from, period_to, currency, as_of, caller)
 
 
 @router.get("/{customer_id}/statement.xlsx", dependencies=[consistent("statements")],
             response_class=Response, responses={200: {"content": {XLSX: {}}}},
             summary="The statement as an Excel workbook: a sheet per currency")
-def statement_excel(customer_id: str, svc: Accounts, rm: ReadSide,
+def statement_excel(customer_id: str, svc: Accounts, rm: ReadSide, caller: Caller,
                     period_from: Annotated[date | None, Query(alias="from")] = None,
                     period_to: Annotated[date | None, Query(alias="to")] = None,
                     currency: str | None = None, as_of: AwareDatetime | None = None
                     ) -> Response:
-    st = _statement(customer_id, svc, rm, period_from, period_to, currency, as_of)
+    st = _statement(customer_id, svc, rm, period_from, period_to, currency, as_of, caller)
     name = f"statement-{customer_id}-{st.statement_date}.xlsx"
     return Response(statement_xlsx(st), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

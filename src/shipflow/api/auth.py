@@ -13,7 +13,7 @@ customer key: 404 (as if it did not exist). Roles:
 | finance | charges, accounts receivable, reads |
 | integration | booking requests, confirmations, SI, milestones, feeds, webhooks, reads |
 | sales | reads |
-| customer | read-only: its own shipments, B/L drafts, SLA state, statements |
+| customer | read-only, in its customer view: its shipments, B/L drafts, SLA state, statements |
 """
 
 from __future__ import annotations

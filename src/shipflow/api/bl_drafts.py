@@ -1,4 +1,7 @@
-"""The B/L draft of a shipment: current, by version, as of a time, its versions and diffs."""
+"""The B/L draft of a shipment: current, by version, as of a time, its versions and diffs.
+
+The document is the customer's own, so a customer key reads it as staff do; only who caused
+each version is shown as the organisation (``customer_view.bl_version``)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from shipflow.api import dcsa_bl
+from shipflow.api.auth import Caller
 from shipflow.api.deps import ReadSide, Service, consistent, visible_shipment
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.events.common import UtcDatetime
-from shipflow.projections import bl_draft
+from shipflow.projections import bl_draft, customer_view
 from shipflow.services.shipments import ShipmentService
 
 router = APIRouter(prefix="/shipments/{shipment_id}/bl-draft", tags=["B/L drafts"],
@@ -33,7 +37,7 @@ class BlVersionOut(BaseModel):
     version: int
     caused_by: str  # the event type that changed a B/L field
     event_version: int  # the shipment's version then
-    actor: str
+    actor: str  # for a customer key: "forwarder"
     recorded_at: datetime
     document: dict[str, Any] | None = None
 
@@ -102,12 +106,14 @@ def get_draft(shipment_id: UUID, rm: ReadSide, svc: Service, request: Request,
 @router.get("/versions", response_model=list[BlVersionOut],
             summary="Every version of the draft: who and which event caused it",
             dependencies=[consistent("bl_drafts")])
-def list_versions(shipment_id: UUID, rm: ReadSide, svc: Service,
+def list_versions(shipment_id: UUID, rm: ReadSide, svc: Service, caller: Caller,
                   documents: bool = False) -> list[BlVersionOut]:
     with rm.engine.connect() as conn:
         rows = bl_draft.versions(conn, bl_draft.active(conn), shipment_id, documents)
     if not rows:
         raise _behind_or_unknown(svc, shipment_id)
+    if caller.is_customer:
+        rows = [customer_view.bl_version(r) for r in rows]
     return [BlVersionOut(**r) for r in rows]
 
 

@@ -14,7 +14,7 @@ from shipflow.api.auth import STAFF, Caller, allow, require_visible
 from shipflow.api.deps import ReadSide, consistent
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.events.common import UtcDatetime
-from shipflow.projections import search
+from shipflow.projections import customer_view, search
 from shipflow.projections.sla import tables as sla_tables
 from shipflow.reports.kpi import Kpis, kpi_workbook, kpis
 from shipflow.reports.status import active_shipments, status_workbook
@@ -39,8 +39,11 @@ def _xlsx(body: bytes, name: str) -> Response:
 def status_report(rm: ReadSide, caller: Caller,
                   customer: Annotated[str, Query(min_length=1)]) -> Response:
     require_visible(caller, customer, "customer_not_found", f"no customer {customer}")
+    # a customer's "next action" is only one of the timers it was promised
+    kinds = customer_view.CUSTOMER_TIMERS if caller.is_customer else None
     with rm.engine.connect() as conn:
-        rows = active_shipments(conn, search.active(conn), sla_tables.active(conn), customer)
+        rows = active_shipments(conn, search.active(conn), sla_tables.active(conn), customer,
+                                kinds)
     now = datetime.now(UTC)
     return _xlsx(status_workbook(customer, rows, now), f"status-{customer}-{now:%Y%m%d}.xlsx")
 

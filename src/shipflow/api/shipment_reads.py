@@ -1,6 +1,10 @@
 """Shipment reads: search and look-up (from the ``shipments`` view), the current state, the
 state as of a time or version, and the audit history (from the events).
 
+A customer key gets the customer view (:mod:`shipflow.projections.customer_view`) of each;
+anything not its own is ``shipment_not_found``, decided before any version or time is looked
+at, so no variant of a request tells another customer's shipment from a random id.
+
 Search and look-up come first: ``/shipments/lookup`` is not a shipment id."""
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection
 
 from shipflow.api.auth import Caller, require_visible, scope_customer, visible
-from shipflow.api.deps import ReadSide, Service, consistent
+from shipflow.api.deps import ReadSide, Service, consistent, own_shipment
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.api.shipment_schemas import EventRecord, ShipmentView
+from shipflow.auth.keys import Principal
 from shipflow.events.common import UtcDatetime
 from shipflow.events.shipment.aggregate import Shipment
+from shipflow.projections import customer_view
 from shipflow.projections import search as sv
 from shipflow.projections.sla import tables as sla_tables
 from shipflow.projections.sla.rows import next_due
@@ -96,8 +102,14 @@ def _summary(row: dict[str, Any], next_due: dict[str, datetime]) -> ShipmentSumm
                            references=summary)
 
 
-def _next_due(conn: Connection, ids: list[str]) -> dict[str, datetime]:
-    return {str(k): v for k, v in next_due(conn, sla_tables.active(conn), ids).items()}
+def _sla_kinds(caller: Principal) -> frozenset[str] | None:
+    """The timers a caller's summaries count: a customer's only those it was promised."""
+    return customer_view.CUSTOMER_TIMERS if caller.is_customer else None
+
+
+def _next_due(conn: Connection, ids: list[str], caller: Principal) -> dict[str, datetime]:
+    return {str(k): v for k, v in next_due(conn, sla_tables.active(conn), ids,
+                                           kinds=_sla_kinds(caller)).items()}
 
 
 @router.get("", response_model=ShipmentPage, summary="Search shipments",
@@ -119,7 +131,8 @@ def search_shipments(
     filters = sv.SearchFilters(
         status=status, customer_id=scope_customer(caller, customer), cs_owner=cs_owner,
         office=office, pol=pol, pod=pod, carrier=carrier, vessel=vessel, eta_from=eta_from,
-        eta_to=eta_to, has_open_exception=has_open_exception, overdue_sla=overdue_sla, q=q)
+        eta_to=eta_to, has_open_exception=has_open_exception, overdue_sla=overdue_sla,
+        sla_kinds=_sla_kinds(caller), q=q)
     if cursor is not None:
         try:
             sv.decode_cursor(cursor)
@@ -130,7 +143,7 @@ def search_shipments(
         rows = sv.search(conn, sv.active(conn), sla_tables.active(conn), filters,
                          now=datetime.now(UTC), limit=limit + 1, cursor=cursor)
         page, more = rows[:limit], len(rows) > limit
-        due = _next_due(conn, [r["shipment_id"] for r in page])
+        due = _next_due(conn, [r["shipment_id"] for r in page], caller)
     return ShipmentPage(items=[_summary(r, due) for r in page],
                         next_cursor=sv.encode_cursor(page[-1]) if more else None)
 
@@ -143,40 +156,49 @@ def lookup(rm: ReadSide, caller: Caller,
     with rm.engine.connect() as conn:
         rows = [r for r in sv.lookup(conn, sv.active(conn), ref)
                 if visible(caller, r["customer_id"])]
-        due = _next_due(conn, [r["shipment_id"] for r in rows])
+        due = _next_due(conn, [r["shipment_id"] for r in rows], caller)
     return [_summary(r, due) for r in rows]
 
 
 # --- one shipment (the events) ---------------------------------------------------------------
 
 
-@router.get("/{shipment_id}", response_model=ShipmentView,
-            summary="The shipment now, or as it was at a time or version")
+@router.get("/{shipment_id}", response_model=ShipmentView | customer_view.CustomerShipment,
+            summary="The shipment now, or as it was at a time or version",
+            description="A customer key gets `CustomerShipment`: see docs/api-access.md.")
 def get_shipment(
     shipment_id: UUID, svc: Service, response: Response, caller: Caller,
     as_of: Annotated[UtcDatetime | None, Query(
         description="state as recorded at this moment (ISO 8601 with offset)")] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1,
                                          description="state at this version")] = None,
-) -> ShipmentView:
+) -> ShipmentView | customer_view.CustomerShipment:
     if as_of is not None and version is not None:
         raise refuse(400, "as_of_or_version", "Ambiguous request",
                      "ask for as_of or version, not both")
+    own_shipment(svc, caller, shipment_id)  # before any time or version is looked at
     shipment = (svc.get_as_of(shipment_id, as_of) if as_of is not None
                 else svc.get(shipment_id, version=version))
-    require_visible(caller, shipment.order.customer_id, "shipment_not_found",
-                    f"no shipment {shipment_id}")
     if version is not None and shipment.version != version:
         raise refuse(404, "version_not_found", "No such version",
                      f"the shipment has {shipment.version} versions")
     response.headers["ETag"] = f'"{shipment.version}"'
+    if caller.is_customer:
+        return customer_view.shipment_view(
+            shipment, customer_view.customer_for(svc.store, shipment.order.customer_id))
     return shipment_view(shipment)
 
 
-@router.get("/{shipment_id}/events", response_model=list[EventRecord],
-            summary="The full audit history of a shipment")
-def get_events(shipment_id: UUID, svc: Service, caller: Caller) -> list[EventRecord]:
+@router.get("/{shipment_id}/events", response_model=list[EventRecord | customer_view.CustomerEvent],
+            summary="The full audit history of a shipment",
+            description="A customer key gets the customer's history (`CustomerEvent`): only the "
+                        "facts it may see, without staff names; see docs/api-access.md.")
+def get_events(shipment_id: UUID, svc: Service, caller: Caller
+               ) -> list[EventRecord] | list[customer_view.CustomerEvent]:
     history = svc.history(shipment_id)
-    require_visible(caller, history[0].order.customer_id, "shipment_not_found",
-                    f"no shipment {shipment_id}")
+    customer_id = history[0].order.customer_id
+    require_visible(caller, customer_id, "shipment_not_found", f"no shipment {shipment_id}")
+    if caller.is_customer:
+        customer = customer_view.customer_for(svc.store, customer_id)
+        return customer_view.shipment_history(history, customer)
     return [event_record(e) for e in history]

@@ -1,4 +1,7 @@
-"""SLA timers: one shipment's timers (now or as of a time), and the desk's work queue."""
+"""SLA timers: one shipment's timers (now or as of a time), and the desk's work queue.
+
+A customer key sees only the timers it was promised (``customer_view.CUSTOMER_TIMERS``: the
+cut-offs and free time), on its own shipments; the desks' service levels stay inside."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from shipflow.api.auth import Caller, scope_customer
 from shipflow.api.deps import ReadSide, Service, consistent, visible_shipment
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.events.common import UtcDatetime
+from shipflow.projections import customer_view
 from shipflow.projections.engine.base import fold
 from shipflow.projections.sla import rows
 from shipflow.projections.sla import tables as sla_tables
@@ -44,16 +48,18 @@ def _out(t: rows.SlaTimer) -> SlaTimerOut:
 @router.get("/shipments/{shipment_id}/sla", response_model=list[SlaTimerOut],
             summary="A shipment's SLA timers (now, or as of a moment)",
             dependencies=[consistent("sla"), Depends(visible_shipment)])
-def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service,
+def shipment_timers(shipment_id: UUID, rm: ReadSide, svc: Service, caller: Caller,
                     as_of: UtcDatetime | None = None) -> list[SlaTimerOut]:
     if as_of is not None:
         view = fold(rm.get("sla"), svc.history(shipment_id), as_of)[1]
-        return [_out(t) for t in sorted(view.timers, key=lambda t: (t.due_at, t.key))
-                ] if view else []
-    with rm.engine.connect() as conn:
-        timers = rows.timers_for(conn, sla_tables.active(conn), shipment_id)
-    if not timers:
-        svc.get(shipment_id)  # 404 for an unknown shipment; else it simply has none yet
+        timers = sorted(view.timers, key=lambda t: (t.due_at, t.key)) if view else []
+    else:
+        with rm.engine.connect() as conn:
+            timers = rows.timers_for(conn, sla_tables.active(conn), shipment_id)
+        if not timers:
+            svc.get(shipment_id)  # 404 for an unknown shipment; else it simply has none yet
+    if caller.is_customer:
+        timers = customer_view.timers(timers)
     return [_out(t) for t in timers]
 
 
@@ -76,5 +82,7 @@ def work_queue(
                                  office=office.upper() if office else None, kind=kind,
                                  due_before=due_before,
                                  customer_id=scope_customer(caller, customer),
-                                 cs_owner=cs_owner, limit=limit)
+                                 cs_owner=cs_owner, limit=limit,
+                                 kinds=customer_view.CUSTOMER_TIMERS if caller.is_customer
+                                 else None)
     return [_out(t) for t in timers]

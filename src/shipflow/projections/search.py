@@ -224,6 +224,7 @@ class SearchFilters:
     eta_to: datetime | None = None
     has_open_exception: bool | None = None
     overdue_sla: bool | None = None
+    sla_kinds: frozenset[str] | None = None  # overdue_sla counts only these kinds
     q: str | None = None  # any reference, or part of one
 
 
@@ -260,9 +261,11 @@ def search(conn: Connection, t: SearchTables, sla: SlaTables, f: SearchFilters, 
         conds.append(s.c.open_exceptions > 0 if f.has_open_exception
                      else s.c.open_exceptions == 0)
     if f.overdue_sla is not None:
-        overdue = exists().where(sla.sla_timers.c.shipment_id == s.c.shipment_id,
-                                 sla.sla_timers.c.state.in_(("open", "breached")),
-                                 sla.sla_timers.c.due_at < now)
+        timer = sla.sla_timers.c
+        of_kind = [timer.kind.in_(list(f.sla_kinds))] if f.sla_kinds is not None else []
+        overdue = exists().where(timer.shipment_id == s.c.shipment_id,
+                                 timer.state.in_(("open", "breached")), timer.due_at < now,
+                                 *of_kind)
         conds.append(overdue if f.overdue_sla else ~overdue)
     if f.q:
         r = t.shipment_refs

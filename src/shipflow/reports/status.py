@@ -4,6 +4,7 @@ Excel, formatted, with a frozen header and filters (domain.md §2.7, seed [000])
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -30,20 +31,24 @@ COLUMNS = [
 
 
 def active_shipments(conn: Connection, shipments: SearchTables, sla: SlaTables,
-                     customer_id: str) -> list[dict[str, Any]]:
+                     customer_id: str, kinds: Collection[str] | None = None
+                     ) -> list[dict[str, Any]]:
     """The customer's shipments not yet finished, oldest booking first, with each one's
-    earliest unmet SLA timer (the next action)."""
+    earliest unmet SLA timer (the next action), of any kind or only ``kinds`` (a customer
+    key's report shows only the timers it was promised)."""
     s, t = shipments.shipments, sla.sla_timers
     rows = [dict(r._mapping) for r in conn.execute(
         select(s).where(s.c.customer_id == customer_id, s.c.status.not_in(_FINAL))
         .order_by(s.c.booked_at))]
     ids = [r["shipment_id"] for r in rows]
     next_action: dict[str, tuple[str, datetime]] = {}
+    of_kind = [t.c.kind.in_(list(kinds))] if kinds is not None else []
     for start in range(0, len(ids), 500):
         for sid, kind, due in conn.execute(
                 select(t.c.shipment_id, t.c.kind, t.c.due_at)
                 .where(t.c.shipment_id.in_(ids[start:start + 500]),
-                       t.c.state.in_(("open", "breached"))).order_by(t.c.due_at)):
+                       t.c.state.in_(("open", "breached")), *of_kind)
+                .order_by(t.c.due_at)):
             next_action.setdefault(sid, (kind, due))
     for row in rows:
         row["next_action"] = next_action.get(row["shipment_id"])

@@ -117,14 +117,24 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def message_id(originator_id: uuid.UUID, version: int, type_: str) -> str:
-    return "msg_" + uuid.uuid5(MESSAGE_NAMESPACE, f"{originator_id}:{version}:{type_}").hex
+def message_id(originator_id: uuid.UUID, version: int, type_: str, view: str = "") -> str:
+    """The webhook-id: one per (event, type) and view (``""`` the forwarder's, ``customer``
+    the customer view's), so a retry or replay resends the same id."""
+    name = f"{originator_id}:{version}:{type_}" + (f":{view}" if view else "")
+    return "msg_" + uuid.uuid5(MESSAGE_NAMESPACE, name).hex
 
 
-def build(source: Source, event: Any, aggregate: Any, position: int, ctx: Any,
-          wanted: Callable[[str], bool] = lambda _t: True) -> list[Message]:
-    """The messages one event makes (none, one, or several), only of ``wanted`` types."""
-    out: list[tuple[str, dict[str, Any]]] = []
+Payloads = list[tuple[str, dict[str, Any]]]
+#: Reshapes one message's data for a reader: ``(type, data, event, aggregate)`` → the data
+#: that reader gets, or None when the message is not for it.
+Shape = Callable[[str, dict[str, Any], Any, Any], dict[str, Any] | None]
+
+
+def payloads(source: Source, event: Any, aggregate: Any, ctx: Any,
+             wanted: Callable[[str], bool] = lambda _t: True) -> Payloads:
+    """The ``(type, data)`` one event makes (none, one, or several), only of ``wanted``
+    types. Made once per event, whoever reads them (derived types fold views)."""
+    out: Payloads = []
     entry = source.table.get(type(event).__name__)
     if entry is not None and wanted(entry[0]):
         data = entry[1](event, aggregate)
@@ -132,6 +142,12 @@ def build(source: Source, event: Any, aggregate: Any, position: int, ctx: Any,
             out.append((entry[0], data))
     if source.derive is not None:
         out += [(t, d) for t, d in source.derive(event, aggregate, ctx) if wanted(t)]
+    return out
+
+
+def messages(source: Source, event: Any, aggregate: Any, position: int, out: Payloads,
+             view: str = "", shape: Shape | None = None) -> list[Message]:
+    """The messages of these payloads, as ``view`` sees them (``shape`` reshapes each)."""
     if not out:
         return []
     subject = str(event.originator_id)
@@ -139,17 +155,29 @@ def build(source: Source, event: Any, aggregate: Any, position: int, ctx: Any,
     summary = source.summary(aggregate) if source.summary else None
     meta = getattr(event, "meta", None)
     occurred = meta.occurred_at if meta is not None else event.timestamp
-    messages = []
+    found = []
     for type_, data in out:
-        mid = message_id(event.originator_id, event.originator_version, type_)
+        if shape is not None:
+            shaped = shape(type_, data, event, aggregate)
+            if shaped is None:
+                continue
+            data = shaped
+        mid = message_id(event.originator_id, event.originator_version, type_, view)
         if summary is not None:
             data = {**data, source.summary_key: summary}
         body = {"id": mid, "type": type_, "occurred_at": jsonable(occurred),
                 "recorded_at": jsonable(event.timestamp), "position": position,
                 source.subject_field: subject, "customer_id": customer, "data": data}
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        messages.append(Message(mid, type_, subject, customer, position, text))
-    return messages
+        found.append(Message(mid, type_, subject, customer, position, text))
+    return found
+
+
+def build(source: Source, event: Any, aggregate: Any, position: int, ctx: Any,
+          wanted: Callable[[str], bool] = lambda _t: True) -> list[Message]:
+    """The messages one event makes (none, one, or several), only of ``wanted`` types."""
+    return messages(source, event, aggregate, position,
+                    payloads(source, event, aggregate, ctx, wanted))
 
 
 # --- the registry (last: the sources' modules import the definitions above) ------------

@@ -10,7 +10,9 @@ dispatcher built it, and a replay resends the same ``webhook-id``.
 
 A subscription matches a message when it is enabled, one of its patterns matches the type
 (``shipment.eta_changed``, ``shipment.*``, ``*``) and its customer filter (if any) is the
-message's customer.
+message's customer. A subscription with a customer filter is the customer's: it gets the
+customer view of each message (:mod:`shipflow.webhooks.customer`: no payable charges, no
+internal types or notes), in the same order and exactly once like any other.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from sqlalchemy import Connection, Engine, select, update
 from shipflow import metrics
 from shipflow.database import insert
 from shipflow.follow import follow
+from shipflow.projections.customer_view import Customer, customer_for
 from shipflow.projections.engine import slots
 from shipflow.projections.engine.runner import FoldCache
 from shipflow.store import Shipflow
-from shipflow.webhooks import catalogue, outbox
+from shipflow.webhooks import catalogue, customer, outbox
 from shipflow.webhooks.subscription import SUBSCRIPTION
 from shipflow.webhooks.tables import (
     webhook_deliveries,
@@ -128,6 +131,13 @@ def collect(store: Shipflow, cache: FoldCache, notifications: Sequence[Any],
                 and (only is None or s.id == only)]
 
     live = enabled()
+    customers: dict[str, Customer] = {}  # the batch's customers, with their bill-to names
+
+    def customer_of(customer_id: str) -> Customer:
+        if customer_id not in customers:
+            customers[customer_id] = customer_for(store, customer_id)
+        return customers[customer_id]
+
     for n in notifications:
         source = catalogue.source_for(n.topic)
         is_sub = SUBSCRIPTION.owns(n.topic)
@@ -150,11 +160,26 @@ def collect(store: Shipflow, cache: FoldCache, notifications: Sequence[Any],
         def wanted(type_: str, ps: list[str] = patterns) -> bool:
             return catalogue.matches(ps, type_)
 
-        for m in catalogue.build(source, event, aggregate, n.id, cache, wanted):
-            targets = [s.id for s in live if s.wants(m)]
-            if targets:
-                batch.messages[m.id] = m
-                batch.deliveries += [delivery_row(m, sid, origin, now) for sid in targets]
+        out = catalogue.payloads(source, event, aggregate, cache, wanted)
+        if not out:
+            continue
+        # the forwarder's subscriptions get the messages as they are, the customer's own
+        # (a customer filter) their customer view
+        owner = source.customer(aggregate)
+        staff = [s for s in live if s.customer_id is None]
+        scoped = [s for s in live if s.customer_id is not None and s.customer_id == owner]
+        readers: list[tuple[list[Sub], list[catalogue.Message]]] = []
+        if staff:
+            readers.append((staff, catalogue.messages(source, event, aggregate, n.id, out)))
+        if scoped and owner is not None:
+            readers.append((scoped, customer.messages(source, event, aggregate, n.id, out,
+                                                      customer_of(owner))))
+        for readers_subs, found in readers:
+            for m in found:
+                targets = [s.id for s in readers_subs if s.wants(m)]
+                if targets:
+                    batch.messages[m.id] = m
+                    batch.deliveries += [delivery_row(m, sid, origin, now) for sid in targets]
     return batch
 
 

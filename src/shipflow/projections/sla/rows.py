@@ -72,10 +72,11 @@ def work_queue(conn: Connection, tables: SlaTables, state: str | Collection[str]
                office: str | None = None, kind: str | None = None,
                due_before: datetime | None = None, customer_id: str | None = None,
                cs_owner: str | None = None, limit: int = 100,
-               after: tuple[datetime, str, str] | None = None) -> list[SlaTimer]:
+               after: tuple[datetime, str, str] | None = None,
+               kinds: Collection[str] | None = None) -> list[SlaTimer]:
     """Timers for the desk, earliest due first: filter by state (one or several), office,
-    kind, customer, CS owner, due before a time. Keyset pages: pass the last item's
-    ``(due_at, shipment_id, key)`` as ``after`` to get the next page."""
+    kind (or only ``kinds``), customer, CS owner, due before a time. Keyset pages: pass the
+    last item's ``(due_at, shipment_id, key)`` as ``after`` to get the next page."""
     t = tables.sla_timers
     conds: list[ColumnElement[bool]] = []
     if state is not None:
@@ -85,6 +86,8 @@ def work_queue(conn: Connection, tables: SlaTables, state: str | Collection[str]
         conds.append(t.c.office == office.strip().upper())
     if kind is not None:
         conds.append(t.c.kind == kind)
+    if kinds is not None:
+        conds.append(t.c.kind.in_(list(kinds)))
     if customer_id is not None:
         conds.append(t.c.customer_id == customer_id)
     if cs_owner is not None:
@@ -111,18 +114,20 @@ def due_open(conn: Connection, tables: SlaTables, now: datetime,
 
 
 def next_due(conn: Connection, tables: SlaTables, shipment_ids: Iterable[UUID | str],
-             states: Collection[str] = ("open",)) -> dict[UUID, datetime]:
+             states: Collection[str] = ("open",),
+             kinds: Collection[str] | None = None) -> dict[UUID, datetime]:
     """The earliest due time of each shipment's open timers (shipments without one are
-    absent). Breached timers are past due already and not counted, unless ``states`` says
-    so (``("open", "breached")``: every unmet timer)."""
+    absent), of any kind or only ``kinds``. Breached timers are past due already and not
+    counted, unless ``states`` says so (``("open", "breached")``: every unmet timer)."""
     t = tables.sla_timers
     ids = list(dict.fromkeys(str(i) for i in shipment_ids))
     found: dict[UUID, datetime] = {}
+    of_kind = [t.c.kind.in_(list(kinds))] if kinds is not None else []
     for start in range(0, len(ids), _CHUNK):
         result = conn.execute(
             select(t.c.shipment_id, func.min(t.c.due_at))
             .where(t.c.shipment_id.in_(ids[start:start + _CHUNK]),
-                   t.c.state.in_(list(states)))
+                   t.c.state.in_(list(states)), *of_kind)
             .group_by(t.c.shipment_id))
         for sid, due in result:
             found[UUID(sid)] = _aware(due)
