@@ -11,7 +11,7 @@ it; it returns the DCSA events that fact is, in the specification's shape (``shi
 - ``ShippingInstructionsSubmitted``: SHIPMENT ``RECE`` ACT (``SHI``);
 - ``MilestoneRecorded`` (desk, spreadsheet or feed; not a superseded one): the milestone;
 - ``RolledOver``: TRANSPORT ``DEPA`` PLN (the new vessel and ETD) and ``ARRI`` PLN (the new
-  ETA), the reason as ``changeRemark``;
+  ETA), ``changeRemark`` saying so (the desk's reason is its own note);
 - ``BlDraftApproved``: SHIPMENT ``APPR`` ACT (``TRD``); ``BlIssued``: SHIPMENT ``ISSU`` ACT
   (``TRD``, the B/L number).
 
@@ -236,7 +236,7 @@ def _confirmed(e: ev.CarrierConfirmed, s: Shipment) -> list[dict[str, Any]]:
 
 def _rejected(e: ev.CarrierRejected, s: Shipment) -> list[dict[str, Any]]:
     return [_shipment_event("REJE", "CBR", booking_request_reference(s), e.meta.occurred_at,
-                            s.order.pol, e.reason or None)]
+                            s.order.pol)]  # the reason, as the desk wrote it, stays inside
 
 
 def _si(e: ev.ShippingInstructionsSubmitted, s: Shipment) -> list[dict[str, Any]]:
@@ -249,7 +249,9 @@ def _rolled(e: ev.RolledOver, s: Shipment) -> list[dict[str, Any]]:
     o = s.order
     ports = [o.pol, *o.transshipment_ports]
     at = ports[e.leg] if e.leg < len(ports) else o.pol
-    remark = f"rolled over: {e.reason}"
+    # The desk's reason is its own note (projections/customer_view): the feed says what
+    # happened, not why the desk thinks it did.
+    remark = "rolled over to another sailing"
     return [_planned("DEPA", e.new_etd, at, e.to_vessel_voyage, remark),
             *([_planned("ARRI", e.new_eta, o.pod, s.legs[-1] or e.to_vessel_voyage, remark)]
               if o.pod else [])]
