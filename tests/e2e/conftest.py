@@ -28,7 +28,7 @@ from psycopg import sql
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from pg import PG_URL, require_postgres
 
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 180  # generous: a busy 2-core machine starts slowly; this never paces a test
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _start(workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, P
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base_url}/health", timeout=30).status_code == 200:
                     return proc, base_url, log
             except httpx.TransportError:
                 pass

@@ -114,7 +114,7 @@ def test_views_report_their_position_and_refuse_a_position_never_written(client)
     position = post(client, "/shipments", order_data())["position"]
     seen(client, "/shipments", position)
     status = {s["name"]: s for s in client.get("/projections").json()}
-    assert set(status) == {"shipments", "bl_drafts", "sla", "statements"}
+    assert set(status) == {"shipments", "bl_drafts", "sla", "statements", "tnt_events"}
     assert all(s["position"] >= position for s in status.values())
     r = client.get("/shipments", params={"min_position": position + 10_000, "wait_s": 0.2})
     assert (r.status_code, r.json()["type"]) == (422, "urn:shipflow:problem:position_beyond_log")

@@ -102,7 +102,9 @@ def test_a_customer_key_reads_its_own_and_nothing_of_another(world):
                       "/webhooks/subscriptions/{subscription_id}",
                       "/webhooks/subscriptions/{subscription_id}/deliveries",
                       "/webhooks/deliveries/{delivery_id}", "/accounts/work-queue",
-                      "/reports/kpi", "/reports/kpi.xlsx", "/admin/api-keys", "/health"}
+                      "/reports/kpi", "/reports/kpi.xlsx", "/admin/api-keys", "/health",
+                      "/metrics", "/dcsa/tnt/v2/events",
+                      "/dcsa/bkg/v2/bookings/{bookingReference}"}
 
 
 def test_lists_searches_and_look_ups_show_a_customer_only_its_own(world):

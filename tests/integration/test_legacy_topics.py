@@ -92,7 +92,7 @@ def test_views_and_webhooks_follow_the_old_topics(legacy, migrated):
         rm.runner().catch_up()
         head = legacy.store.recorder.max_notification_id()
         assert {s.name: s.position for s in rm.status()} == dict.fromkeys(
-            ("shipments", "bl_drafts", "sla", "statements"), head)
+            ("shipments", "bl_drafts", "sla", "statements", "tnt_events"), head)
         with rm.engine.connect() as conn:
             shipments = conn.execute(search.active(conn).shipments.select()).all()
             accounts = conn.execute(statement_tables.active(conn).accounts.select()).all()

@@ -31,7 +31,7 @@ from shipflow.services.shipments import ShipmentService
 from tcp_proxy import TcpProxy
 
 CS = {"X-Actor": "cs.wang", "X-Role": "cs"}
-VIEWS = dict.fromkeys(("shipments", "bl_drafts", "sla", "statements"), "running")
+VIEWS = dict.fromkeys(("shipments", "bl_drafts", "sla", "statements", "tnt_events"), "running")
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_an_event_a_view_cannot_apply_stops_that_view_alone_and_is_recorded(migr
     status = states(rm)
     assert {n: (s.state, s.position) for n, s in status.items()} == {
         "shipments": ("running", 9), "bl_drafts": ("failed", 5), "sla": ("running", 9),
-        "statements": ("running", 9)}
+        "statements": ("running", 9), "tnt_events": ("running", 9)}
     f = status["bl_drafts"].failure
     assert (f.position, f.stopped_at, f.event_type, f.aggregate_id, f.aggregate_version) == (
         6, 5, "CarrierConfirmed", str(ids[1]), 3)
@@ -160,7 +160,7 @@ def test_a_write_the_table_refuses_rolls_back_only_that_views_transaction(migrat
     status = states(rm)
     assert {n: (s.state, s.position) for n, s in status.items()} == {
         "shipments": ("failed", 4), "bl_drafts": ("running", 9), "sla": ("running", 9),
-        "statements": ("running", 9)}
+        "statements": ("running", 9), "tnt_events": ("running", 9)}
     f = status["shipments"].failure
     assert (f.position, f.stage, f.aggregate_id, f.aggregate_version) == (5, "write",
                                                                          str(ids[1]), 2)
@@ -209,7 +209,7 @@ def test_two_runners_racing_past_a_stopped_view_apply_each_event_once(migrated, 
         t.join()
     status = states(rm)
     assert {n: s.position for n, s in status.items()} == {
-        "shipments": 18, "bl_drafts": 11, "sla": 18, "statements": 18}
+        "shipments": 18, "bl_drafts": 11, "sla": 18, "statements": 18, "tnt_events": 18}
     assert status["bl_drafts"].failure.attempts == 1  # a second runner seeing it is no new attempt
     raced = {"shipments": search_rows(rm), "bl_drafts": drafts(rm)}
     rm.projections["bl_drafts"].broken = False

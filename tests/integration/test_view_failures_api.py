@@ -47,7 +47,7 @@ def test_health_projections_and_reads_show_a_stopped_view_and_admins_get_it_goin
     assert health.json() == {"status": "degraded", "stores": {
         "event_store": "up", "read_models": "up"}, "views": {
         "shipments": "running", "bl_drafts": "failed", "sla": "running",
-        "statements": "running"}}
+        "statements": "running", "tnt_events": "running"}}
     views = {v["name"]: v for v in client.get("/projections").json()}
     assert views["sla"]["state"] == "running" and views["sla"]["failure"] is None
     bl = views["bl_drafts"]

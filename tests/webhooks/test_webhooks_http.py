@@ -61,10 +61,10 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # generous: never paces the test
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/health", timeout=30).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shipflow.events.common import Party, VesselVoyage
 from shipflow.events.shipment.booking import (
     Approval,
+    BookingIntake,
     BookingOrder,
     CustomsBy,
     EquipmentLine,
@@ -102,6 +103,8 @@ class CustomerOrder(View):
     carrier_consent: Approval | None
     customer_signature_ref: str | None
     remarks: str
+    intake: BookingIntake | None = Field(default=None, description=(
+        "the DCSA booking request as the customer's system sent it"))
 
 
 class CustomerCharge(View):
