@@ -11,6 +11,7 @@ from shipflow import __version__
 from shipflow.api import (
     accounts,
     api_keys,
+    audit,
     bl_drafts,
     errors,
     integrations,
@@ -79,6 +80,6 @@ def create_app(settings: Settings | None = None,
                   lifespan=lifespan)
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
-                   integrations, reports, api_keys, service_api):
+                   integrations, reports, api_keys, service_api, audit):
         app.include_router(module.router)
     return app

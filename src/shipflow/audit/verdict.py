@@ -60,6 +60,7 @@ def verify_stream(events: Sequence[dict[str, Any]], evidence: dict[str, Any] | N
     ``leaves`` with inclusion paths, its ``head`` with a path in the heads tree; None before
     any checkpoint). See docs/audit.md, "Verdicts"."""
     cp = evidence["checkpoint"] if evidence else None
+    number = cp["number"] if cp else None
     leaves = {leaf["version"]: leaf for leaf in (evidence or {}).get("leaves", [])}
     by_position = {leaf["position"]: leaf for leaf in leaves.values()}
     by_hash = {leaf["hash"]: leaf["version"] for leaf in leaves.values()}
@@ -87,13 +88,13 @@ def verify_stream(events: Sequence[dict[str, Any]], evidence: dict[str, Any] | N
                 found = (problem("reordered", v, f"the event stored as version {v} was recorded"
                                  f" as version {other['version']}", pos) if other else
                          problem("extra", v, f"version {v} at position {pos} is not the event "
-                                 f"checkpoint {cp['number']} recorded as version {v} (at "
+                                 f"checkpoint {number} recorded as version {v} (at "
                                  f"position {leaf['position']})", pos))
             elif leaf["hash"] != h:
                 found = _changed(e, h, leaves, by_hash, hasher)
         elif cp is not None and pos <= cp["position"]:
             found = problem("extra", v, f"version {v} at position {pos} lies under checkpoint "
-                            f"{cp['number']} but was not recorded by it", pos)
+                            f"{number} but was not recorded by it", pos)
         else:
             pending.append(v)
         if found is None:

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select, update
 
 from shipflow.auth.tables import api_keys
 
-ROLES = ("admin", "cs", "finance", "integration", "customer", "manager", "tracking", "sales")
+ROLES = ("admin", "cs", "finance", "integration", "customer", "manager", "tracking", "sales",
+         "auditor")
 PREFIX = "sfk_"
 
 
