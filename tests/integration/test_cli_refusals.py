@@ -66,9 +66,12 @@ def test_an_unserved_database_url_is_refused_before_anything_is_created(
 def test_an_unreachable_postgres_is_named_in_one_line(run, refused_port, args):
     from cryptography.fernet import Fernet
 
+    from shipflow.audit.signing import new_key
+
     result = run(args, database_url=f"postgresql://postgres@127.0.0.1:{refused_port}/test",
-                 database_schema="nowhere",  # with the webhook key production requires
-                 secret_keys=f'["{Fernet.generate_key().decode()}"]')
+                 database_schema="nowhere",  # with the keys production requires
+                 secret_keys=f'["{Fernet.generate_key().decode()}"]',
+                 audit_signing_key=new_key())
     assert result.exit_code == 1
     line = one_line(result)
     assert line == (f"shipflow: cannot connect to PostgreSQL at 127.0.0.1:{refused_port}, "

@@ -2,8 +2,8 @@
 stored event, its hash, the Merkle trees of the log (RFC 9162 / RFC 6962, as Certificate
 Transparency) and checkpoint signatures (Ed25519).
 
-Standalone on purpose: the standard library and, for signatures, ``cryptography``, nothing of
-shipflow. With :mod:`verdict` and :mod:`verify_package` it is copied into every audit package
+Standalone on purpose: the standard library only (``cryptography`` for signatures when it is
+installed, else the RFC 8032 reference algorithm), nothing of shipflow. With :mod:`verdict` and :mod:`verify_package` it is copied into every audit package
 (``verifier/``) and installed as the ``shipflow-verify`` command; the service uses the same
 functions, so what it signs and what an auditor checks cannot drift apart. docs/audit.md
 specifies all of it precisely enough to write another verifier.
@@ -231,14 +231,83 @@ def key_id(public_key_hex: str) -> str:
 
 
 def signature_valid(checkpoint: dict[str, Any], public_key_hex: str) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+    """The checkpoint's Ed25519 signature, by ``cryptography`` when it is installed, else by
+    the RFC 8032 reference algorithm below (slow, but needs nothing)."""
     if checkpoint.get("key_id") != key_id(public_key_hex):
         return False
-    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
+    public, message = bytes.fromhex(public_key_hex), checkpoint_message(checkpoint)
+    signature = bytes.fromhex(checkpoint["signature"])
     try:
-        key.verify(bytes.fromhex(checkpoint["signature"]), checkpoint_message(checkpoint))
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        return ed25519_verify(public, message, signature)
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+# --- Ed25519 verification, RFC 8032 §6 (for a verifier without ``cryptography``) ---------
+
+_P = 2**255 - 19
+_Q = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+Point = tuple[int, int, int, int]
+
+
+def _add(a: Point, b: Point) -> Point:
+    pa, pb = (a[1] - a[0]) * (b[1] - b[0]) % _P, (a[1] + a[0]) * (b[1] + b[0]) % _P
+    c, d = 2 * a[3] * b[3] * _D % _P, 2 * a[2] * b[2] % _P
+    e, f, g, h = pb - pa, d - c, d + c, pb + pa
+    return e * f, g * h, f * g, e * h
+
+
+def _mul(s: int, a: Point) -> Point:
+    q: Point = (0, 1, 1, 0)
+    while s > 0:
+        if s & 1:
+            q = _add(q, a)
+        a, s = _add(a, a), s >> 1
+    return q
+
+
+def _x(y: int, sign: int) -> int | None:
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P)
+    if x2 % _P == 0:
+        return None if sign else 0
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None
+    return _P - x if (x & 1) != sign else x
+
+
+def _point(raw: bytes) -> Point | None:
+    y = int.from_bytes(raw, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    x = _x(y, sign)
+    return None if x is None else (x, y, 1, x * y % _P)
+
+
+_GY = 4 * pow(5, _P - 2, _P) % _P
+_G: Point = (_x(_GY, 0) or 0, _GY, 1, (_x(_GY, 0) or 0) * _GY % _P)
+
+
+def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
+    if len(public) != 32 or len(signature) != 64:
+        return False
+    a, r = _point(public), _point(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= _Q:
+        return False
+    h = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(),
+                       "little") % _Q
+    sb, rha = _mul(s, _G), _add(r, _mul(h, a))
+    return (sb[0] * rha[2] - rha[0] * sb[2]) % _P == 0 and \
+        (sb[1] * rha[2] - rha[1] * sb[2]) % _P == 0

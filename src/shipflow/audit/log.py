@@ -274,7 +274,11 @@ class AuditLog:
         return {"log": LOG, **row}
 
     def run(self, stop: threading.Event, wake: threading.Event, idle_wait_s: float) -> None:
-        """Follow the log and sign checkpoints when due, until ``stop``."""
+        """Follow the log and sign checkpoints when due, until ``stop``. Without a signing
+        key (``serve`` and ``worker`` refuse to start so) it folds and says so once."""
+        from shipflow.audit.signing import SigningKeyInvalid, SigningKeyMissing
+
+        told = False
         while not stop.is_set():
             try:
                 self.catch_up()
@@ -282,6 +286,10 @@ class AuditLog:
                     due = self.due(conn)
                 if due:
                     self.checkpoint()
+            except (SigningKeyMissing, SigningKeyInvalid) as e:
+                if not told:
+                    log.warning("audit checkpoints are not signed: %s", e)
+                    told = True
             except Exception:
                 log.exception("audit log step failed; retrying")
             wake.wait(idle_wait_s)

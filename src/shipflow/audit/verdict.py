@@ -196,6 +196,12 @@ def _verdict(events: Sequence[dict[str, Any]], problems: list[Problem],
         verdict["position"] = at
         verdict["summary"] = (f"verified up to version {verdict['version']} at position {at}"
                               f", checkpoint {cp['number']}"
-                              + (f"; versions {pending[0]}–{pending[-1]} chained, not yet "
-                                 "under a checkpoint" if pending else ""))
+                              + (f"; {_span(pending)} chained, not yet under a checkpoint"
+                                 if pending else ""))
     return verdict
+
+
+def _span(versions: list[int]) -> str:
+    if len(versions) == 1:
+        return f"version {versions[0]}"
+    return f"versions {versions[0]}–{versions[-1]}"
