@@ -18,12 +18,12 @@ from shipflow.api.auth import AUDIT, STAFF, Caller, allow, require_visible
 from shipflow.api.deps import Accounts, ReadSide, Service, own_shipment
 from shipflow.api.errors import ERRORS, refuse
 from shipflow.api.shipment_reads import shipment_view
+from shipflow.api.sla import SlaTimerOut
 from shipflow.audit.changes import RangeError, changes, parse_moment, version_at
 from shipflow.audit.raw import stream_rows
 from shipflow.audit.service import Audit
 from shipflow.audit.signing import SigningKeyInvalid, SigningKeyMissing
 from shipflow.projections import bl_draft
-from shipflow.projections.sla.rows import SlaTimer
 from shipflow.projections.statements.projection import StatementProjection
 
 router = APIRouter(tags=["audit"], responses=ERRORS)
@@ -190,8 +190,8 @@ def shipment_changes(shipment_id: UUID, svc: Service, rm: ReadSide, a: AuditDep,
     sections = {
         "state": state,
         "charges": lambda f: to_jsonable_python(f[0].charges),
-        "sla_timers": lambda f: {t.key: to_jsonable_python(_timer(t)) for t in (
-            f[1].timers if f[1] else ())},
+        "sla_timers": lambda f: {t.key: to_jsonable_python(_timer(t)) for t in sorted(
+            f[1].timers if f[1] else (), key=lambda t: (t.due_at, t.key))},
         "bl_draft": lambda f: f[2].document if f[2] else None,
     }
     out = changes(events, start, end, step, sections, _facts(a, shipment_id))
@@ -199,9 +199,8 @@ def shipment_changes(shipment_id: UUID, svc: Service, rm: ReadSide, a: AuditDep,
             "to": _end(events, end), **out}
 
 
-def _timer(t: SlaTimer) -> dict[str, Any]:
-    from shipflow.api.sla import SlaTimerOut
-
+def _timer(t: Any) -> dict[str, Any]:
+    """A timer as ``GET /shipments/{id}/sla`` shows it."""
     return SlaTimerOut(**{f: getattr(t, f) for f in SlaTimerOut.model_fields}).model_dump()
 
 
