@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import threading
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -24,24 +24,29 @@ SIGNED = ("log", "number", "tree_size", "position", "root", "heads_count", "head
 
 # --- canonical JSON (RFC 8785, with integers written exactly) -----------------------------
 
-_BEYOND_BMP_ORDER = re.compile("[\ue000-\U0010ffff]")
+class _Floats(threading.local):
+    """Whether the text being parsed held a non-integer number (the fast path of
+    :func:`canonical` cannot write one), noted per thread by one shared decoder."""
+
+    seen = False
 
 
-class _Floats:
-    """Notes whether a parsed text held a non-integer number (the fast path cannot write it)."""
+_FLOATS = _Floats()
 
-    def __init__(self) -> None:
-        self.seen = False
 
-    def __call__(self, text: str) -> float:
-        self.seen = True
-        return float(text)
+def _float(text: str) -> float:
+    _FLOATS.seen = True
+    return float(text)
+
+
+_DECODER = json.JSONDecoder(parse_float=_float)
 
 
 def parse(text: str | bytes) -> tuple[Any, bool]:
     """A stored JSON text as a value, and whether it holds non-integer numbers."""
-    floats = _Floats()
-    return json.loads(text, parse_float=floats), floats.seen
+    _FLOATS.seen = False
+    value = _DECODER.decode(text.decode() if isinstance(text, bytes) else text)
+    return value, _FLOATS.seen
 
 
 def canonical(value: Any, floats: bool = True) -> bytes:
@@ -51,7 +56,7 @@ def canonical(value: Any, floats: bool = True) -> bytes:
     if not floats:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         # Code-point order is UTF-16 order unless characters above U+DFFF are about.
-        if not _BEYOND_BMP_ORDER.search(text):
+        if not text or max(text) < "\ue000":
             return text.encode()
     return _write(value).encode()
 

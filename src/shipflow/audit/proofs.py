@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, select, tuple_
 
-from shipflow.audit.evidence import node_hash, sha
-from shipflow.audit.tables import audit_nodes
+from shipflow.audit.evidence import log_leaf, node_hash, sha
+from shipflow.audit.tables import audit_leaves, audit_nodes
 
 Node = Callable[[int, int], bytes]  # (level, index) → hash of that complete subtree
 T = TypeVar("T")
@@ -64,12 +64,19 @@ def _subproof(m: int, n: int, whole: bool, node: Node, start: int) -> list[bytes
 
 def fetch_nodes(conn: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int],
                                                                          bytes]:
-    t, found, wanted = audit_nodes, {}, sorted(set(keys))
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
+    """Stored subtree hashes by (level, index); level 0 is made from the leaves' rows."""
+    t, leaves, found = audit_nodes, audit_leaves, {}
+    wanted = sorted(set(keys))
+    inner, bottom = [k for k in wanted if k[0] > 0], [k[1] for k in wanted if k[0] == 0]
+    for i in range(0, len(inner), 500):
         for level, idx, h in conn.execute(select(t.c.level, t.c.idx, t.c.hash).where(
-                tuple_(t.c.level, t.c.idx).in_(chunk))):
+                tuple_(t.c.level, t.c.idx).in_(inner[i:i + 500]))):
             found[(level, idx)] = bytes(h)
+    for i in range(0, len(bottom), 500):
+        for idx, position, h in conn.execute(select(
+                leaves.c.leaf_index, leaves.c.position, leaves.c.event_hash).where(
+                leaves.c.leaf_index.in_(bottom[i:i + 500]))):
+            found[(0, idx)] = log_leaf(position, h)
     return found
 
 

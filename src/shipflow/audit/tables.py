@@ -23,8 +23,9 @@ audit_leaves = Table(
     Index("ix_audit_leaves_stream", "originator_id", "originator_version", unique=True),
 )
 
-#: The hash of each complete subtree: ``level`` 0 are leaf hashes, node (l, i) covers leaves
-#: i·2^l … (i+1)·2^l − 1. Any inclusion or consistency proof is made of them.
+#: The hash of each complete subtree above the leaves: node (l, i), l ≥ 1, covers leaves
+#: i·2^l … (i+1)·2^l − 1 (level 0, the leaf hashes, are made from ``audit_leaves``). Any
+#: inclusion or consistency proof is made of them.
 audit_nodes = Table(
     "audit_nodes", metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
