@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.webhooks
 	$(BIN)/python -m benchmarks.accounts
+	$(BIN)/python -m benchmarks.audit
 
 demo: $(STAMP)
 	$(BIN)/shipflow db upgrade

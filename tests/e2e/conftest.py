@@ -26,8 +26,8 @@ from cryptography.fernet import Fernet
 from psycopg import sql
 
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
-from shipflow.audit.signing import new_key as new_signing_key
 from pg import PG_URL, require_postgres
+from shipflow.audit.signing import new_key as new_signing_key
 
 STARTUP_SECONDS = 30
 

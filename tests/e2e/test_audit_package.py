@@ -18,12 +18,12 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from psycopg import sql
+from test_audit_http import AUDITOR, eventful_shipment
 
 from e2e.conftest import _start, _stop
 from keys import server_keys, use_keys
 from pg import PG_URL, require_postgres
 from shipflow.audit.signing import new_key
-from test_audit_http import AUDITOR, eventful_shipment
 
 
 @pytest.fixture(scope="module",

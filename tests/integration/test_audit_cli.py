@@ -9,13 +9,13 @@ import os
 
 import pytest
 from cryptography.fernet import Fernet
+from test_audit_tamper import book
 from typer.testing import CliRunner
 
 import audit_tamper as tamper
 from shipflow.audit.signing import new_key
 from shipflow.cli import app
 from shipflow.services.shipments import ShipmentService
-from test_audit_tamper import book
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import StoredEvent
 from pydantic import SecretStr
+from test_audit_tamper import book, fee
 
 from factories import meta
 from shipflow.audit.evidence import (
@@ -27,7 +28,6 @@ from shipflow.audit.signing import new_key
 from shipflow.audit.verify import consistency_proof, inclusion_proof
 from shipflow.database import make_engine
 from shipflow.services.shipments import ShipmentService
-from test_audit_tamper import book, fee
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "legacy_events.json")
                      .read_text())

@@ -44,10 +44,8 @@ def test_inclusion_and_consistency_proofs_for_every_tree_up_to_70_leaves():
         leaves = [ev.leaf_hash(i.to_bytes(2, "big")) for i in range(n)]
         nodes = {(lv, i): ev.root(leaves[i << lv:(i + 1) << lv])
                  for lv in range(n.bit_length()) for i in range(n >> lv)}
-        node = nodes.__getitem__
-
-        def get(level: int, idx: int) -> bytes:
-            return node((level, idx))
+        def get(level: int, idx: int, nodes: dict = nodes) -> bytes:
+            return nodes[(level, idx)]
 
         root = ev.root(leaves)
         assert proofs.subtree(0, n, get) == root

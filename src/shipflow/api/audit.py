@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic_core import to_jsonable_python
 
 from shipflow.api.auth import AUDIT, STAFF, Caller, allow, require_visible
@@ -29,6 +29,7 @@ from shipflow.projections.statements.projection import StatementProjection
 router = APIRouter(tags=["audit"], responses=ERRORS)
 
 _NOT_DIFFED = {"version", "modified_at", "charges"}  # every event moves the first two
+MAX_INT, MAX_POSITION = 2**31 - 1, 2**63 - 1  # the columns' ranges
 
 
 def audit(request: Request) -> Audit:
@@ -48,7 +49,8 @@ AuditDep = Annotated[Audit, Depends(audit)]
 @router.get("/audit/checkpoints", dependencies=[allow(AUDIT)],
             summary="Every signed checkpoint of the log (export them: keep copies outside)")
 def list_checkpoints(a: AuditDep, since: Annotated[int, Query(
-        ge=0, description="only checkpoints numbered above this")] = 0) -> dict[str, Any]:
+        ge=0, le=MAX_INT, description="only checkpoints numbered above this")] = 0
+                     ) -> dict[str, Any]:
     return a.checkpoints(since)
 
 
@@ -74,14 +76,15 @@ def _checkpoint(a: Audit, number: int, field: str) -> dict[str, Any]:
 
 @router.get("/audit/checkpoints/{number}", dependencies=[allow(AUDIT)],
             summary="One checkpoint")
-def get_checkpoint(a: AuditDep, number: int) -> dict[str, Any]:
+def get_checkpoint(a: AuditDep, number: Annotated[int, Path(ge=1, le=MAX_INT)]
+                   ) -> dict[str, Any]:
     return _checkpoint(a, number, "number")
 
 
 @router.get("/audit/consistency", dependencies=[allow(AUDIT)],
             summary="Proof that checkpoint `to` extends checkpoint `from` (RFC 9162 §2.1.4)")
-def consistency(a: AuditDep, from_: Annotated[int, Query(alias="from", ge=1)],
-                to: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+def consistency(a: AuditDep, from_: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+                to: Annotated[int, Query(ge=1, le=MAX_INT)]) -> dict[str, Any]:
     _checkpoint(a, from_, "from")
     _checkpoint(a, to, "to")
     if from_ > to:
@@ -94,8 +97,9 @@ def consistency(a: AuditDep, from_: Annotated[int, Query(alias="from", ge=1)],
 
 @router.get("/audit/inclusion", dependencies=[allow(AUDIT)],
             summary="Proof that the event at a log position is under a checkpoint")
-def inclusion(a: AuditDep, position: Annotated[int, Query(ge=1)],
-              checkpoint: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+def inclusion(a: AuditDep, position: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+              checkpoint: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+              ) -> dict[str, Any]:
     from shipflow.audit.verify import inclusion_proof
 
     if checkpoint is not None:
@@ -165,14 +169,14 @@ def _facts(a: Audit, stream: UUID) -> dict[int, dict[str, Any]]:
             for r in stream_rows(a.store, stream)}
 
 
-Moment = Annotated[str | None, Query(description="a version number, or an ISO 8601 moment "
-                                                 "with its offset (by recorded time)")]
+Moment = Annotated[str | None, Query(max_length=64, description=(
+    "a version number, or an ISO 8601 moment with its offset (by recorded time)"))]
 
 
 @router.get("/shipments/{shipment_id}/changes", dependencies=[allow(STAFF)],
             summary="What changed between two moments or versions, and which events did it")
 def shipment_changes(shipment_id: UUID, svc: Service, rm: ReadSide, a: AuditDep,
-                     from_: Annotated[str | None, Query(alias="from")] = None,
+                     from_: Annotated[str | None, Query(alias="from", max_length=64)] = None,
                      to: Moment = None) -> dict[str, Any]:
     events = svc.history(shipment_id)
     start, end = _range(events, from_, to)
@@ -212,13 +216,14 @@ def _end(events: list[Any], version: int) -> dict[str, Any]:
             dependencies=[allow(STAFF | {"customer"})],
             summary="What changed in a statement of account between two moments or versions")
 def statement_changes(customer_id: str, svc: Accounts, caller: Caller, a: AuditDep,
-                      from_: Annotated[str | None, Query(alias="from")] = None,
+                      from_: Annotated[str | None, Query(alias="from", max_length=64)] = None,
                       to: Moment = None,
                       statement_date: Annotated[date | None, Query(description=(
                           "the statement compared (default: the date of `to`)"))] = None,
                       period_from: Annotated[date | None, Query(description=(
                           "its period's first day (default: the 1st of that month)"))] = None,
-                      currency: str | None = None) -> dict[str, Any]:
+                      currency: Annotated[str | None, Query(max_length=3)] = None
+                      ) -> dict[str, Any]:
     require_visible(caller, customer_id, "account_not_found",
                     f"no account for customer {customer_id}")
     events = svc.history(customer_id)

@@ -53,7 +53,7 @@ def version_at(events: Sequence[Any], at: int | datetime, field: str,
 
 def parse_moment(text: str, field: str) -> int | datetime:
     """A version (digits) or an ISO 8601 moment with its offset."""
-    if text.strip().isdigit():
+    if text.strip().isascii() and text.strip().isdigit():
         return int(text)
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

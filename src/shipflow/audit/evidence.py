@@ -3,10 +3,11 @@ stored event, its hash, the Merkle trees of the log (RFC 9162 / RFC 6962, as Cer
 Transparency) and checkpoint signatures (Ed25519).
 
 Standalone on purpose: the standard library only (``cryptography`` for signatures when it is
-installed, else the RFC 8032 reference algorithm), nothing of shipflow. With :mod:`verdict` and :mod:`verify_package` it is copied into every audit package
-(``verifier/``) and installed as the ``shipflow-verify`` command; the service uses the same
-functions, so what it signs and what an auditor checks cannot drift apart. docs/audit.md
-specifies all of it precisely enough to write another verifier.
+installed, else the RFC 8032 reference algorithm), nothing of shipflow. With :mod:`verdict`
+and :mod:`verify_package` it is copied into every audit package (``verifier/``) and installed
+as the ``shipflow-verify`` command; the service uses the same functions, so what it signs and
+what an auditor checks cannot drift apart. docs/audit.md specifies all of it precisely enough
+to write another verifier.
 """
 
 from __future__ import annotations
