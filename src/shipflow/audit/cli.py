@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -13,7 +15,9 @@ app = typer.Typer(help="Audit evidence: hash chains, signed checkpoints (docs/au
                   no_args_is_help=True)
 
 
-def _audit() -> Any:
+@contextmanager
+def _audit() -> Iterator[Any]:
+    """The audit of the configured database, its connections closed after the command."""
     from shipflow.audit.service import Audit
     from shipflow.cli import _ready, _settings
     from shipflow.database import make_engine
@@ -21,7 +25,12 @@ def _audit() -> Any:
 
     settings = _settings()
     _ready(settings)
-    return Audit(settings, open_store(settings), make_engine(settings))
+    store, engine = open_store(settings), make_engine(settings)
+    try:
+        yield Audit(settings, store, engine)
+    finally:
+        engine.dispose()
+        store.close()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -38,18 +47,19 @@ def verify(shipment: str = typer.Option(None, help="a shipment (or account, …)
     to version N at position P, checkpoint C', or the first event that fails and how."""
     if bool(shipment) == all_:
         _fail("name one: --shipment ID or --all", 2)
-    a = _audit()
     if shipment:
         try:
             stream = uuid.UUID(shipment)
         except ValueError:
             _fail(f"--shipment: {shipment!r} is not an id", 2)
-        verdict = a.verify(stream)
+        with _audit() as a:
+            verdict = a.verify(stream)
         if not verdict["versions"]:
             _fail(f"--shipment: no stream {stream}", 2)
         print(json.dumps(verdict, indent=1, default=str) if as_json else verdict["summary"])
         raise typer.Exit(0 if verdict["verified"] else 1)
-    report = a.verify_all()
+    with _audit() as a:
+        report = a.verify_all()
     if as_json:
         print(json.dumps(report.__dict__, indent=1, default=str))
     else:
@@ -72,7 +82,8 @@ def checkpoint() -> None:
     from shipflow.audit.signing import SigningKeyInvalid, SigningKeyMissing
 
     try:
-        cp = _audit().checkpoint()
+        with _audit() as a:
+            cp = a.checkpoint()
     except (SigningKeyMissing, SigningKeyInvalid) as e:
         _fail(str(e), 2)
     if cp is None:
@@ -83,7 +94,8 @@ def checkpoint() -> None:
 @app.command("export")
 def export(since: int = typer.Option(0, help="only checkpoints numbered above this")) -> None:
     """Every checkpoint as JSON (what GET /audit/checkpoints answers): keep a copy."""
-    json.dump(_audit().checkpoints(since), sys.stdout, indent=1)
+    with _audit() as a:
+        json.dump(a.checkpoints(since), sys.stdout, indent=1)
     print()
 
 
