@@ -26,14 +26,32 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+class Memo:
+    """A node getter that remembers the incomplete subtrees made from it: the proofs of many
+    leaves of one tree share their right edge."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.made: dict[tuple[int, int], bytes] = {}
+
+    def __call__(self, level: int, idx: int) -> bytes:
+        return self.node(level, idx)
+
+
 def subtree(start: int, size: int, node: Node) -> bytes:
     """MTH of leaves ``start`` … ``start + size − 1`` (``start`` a multiple of the split)."""
     if size == 0:
         return sha(b"")
     if size & (size - 1) == 0 and start % size == 0:
         return node(size.bit_length() - 1, start // size)
+    made = node.made if isinstance(node, Memo) else None
+    if made is not None and (start, size) in made:
+        return made[(start, size)]
     k = _split(size)
-    return node_hash(subtree(start, k, node), subtree(start + k, size - k, node))
+    h = node_hash(subtree(start, k, node), subtree(start + k, size - k, node))
+    if made is not None:
+        made[(start, size)] = h
+    return h
 
 
 def inclusion(index: int, size: int, node: Node, start: int = 0) -> list[bytes]:
@@ -88,10 +106,10 @@ def with_nodes(conn: Connection, compute: Callable[[Node], T]) -> T:
         keys.add((level, idx))
         return bytes(32)
 
-    compute(record)
+    compute(Memo(record))
     nodes = fetch_nodes(conn, keys)
     missing = keys - nodes.keys()
     if missing:
         raise LookupError(f"the audit tree lacks {len(missing)} node(s), e.g. "
                           f"{sorted(missing)[0]}: its records were altered or removed")
-    return compute(lambda level, idx: nodes[(level, idx)])
+    return compute(Memo(lambda level, idx: nodes[(level, idx)]))
