@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.dcsa_out
 	$(BIN)/python -m benchmarks.webhooks
 	$(BIN)/python -m benchmarks.accounts
+	$(BIN)/python -m benchmarks.audit
 
 demo: $(STAMP)
 	$(BIN)/shipflow db upgrade

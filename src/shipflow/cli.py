@@ -33,6 +33,15 @@ app.add_typer(webhooks, name="webhooks")
 console = Console()
 
 
+def _add_audit() -> None:
+    from shipflow.audit.cli import app as audit
+
+    app.add_typer(audit, name="audit")
+
+
+_add_audit()
+
+
 # --- refusing in one line ----------------------------------------------------------------
 
 
@@ -96,6 +105,7 @@ def serve(host: str = typer.Option(None, help="default: SHIPFLOW_HOST or 127.0.0
 
     settings = _settings()
     _require_secret_keys(settings)
+    _require_signing_key(settings)
     _ready(settings, migrated=not settings.migrate_on_start)
     console.print(f"shipflow on {settings.database_label}")
     logs.configure(settings.log_format, settings.log_level)
@@ -116,6 +126,7 @@ def worker() -> None:
 
     settings = _settings()
     _require_secret_keys(settings)
+    _require_signing_key(settings)
     _ready(settings)
     logs.configure(settings.log_format, settings.log_level)
     with _reported(settings):
@@ -316,7 +327,7 @@ def _keys():  # noqa: ANN202 - the KeyStore of the configured database
 def keys_create(
     owner: str = typer.Option(..., help="who acts with the key, e.g. cs.wang or tms-prod"),
     role: str = typer.Option(..., help="admin, cs, finance, integration, customer, manager, "
-                                       "tracking or sales"),
+                                       "tracking, sales or auditor"),
     customer: str = typer.Option(None, help="for a customer key: the customer it sees"),
     description: str = typer.Option("", help="what the key is for"),
 ) -> None:
@@ -386,6 +397,18 @@ def _require_secret_keys(settings: Settings) -> None:
     try:
         SecretBox.for_settings(settings).check()
     except (SecretKeyMissing, SecretKeyInvalid) as e:
+        typer.echo(f"shipflow: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _require_signing_key(settings: Settings) -> None:
+    """Start-up check: without the audit signing key (PostgreSQL) or with a bad one, stop
+    with one line."""
+    from shipflow.audit.signing import SigningKeyInvalid, SigningKeyMissing, load_signer
+
+    try:
+        load_signer(settings)
+    except (SigningKeyMissing, SigningKeyInvalid) as e:
         typer.echo(f"shipflow: {e}", err=True)
         raise typer.Exit(2) from None
 

@@ -132,6 +132,16 @@ class Settings(BaseSettings):
     #: (``shipflow webhooks new-key``). Required on PostgreSQL; on SQLite, when unset, a
     #: key file is made beside the database (``var/secret-keys``). See docs/webhooks.md.
     secret_keys: list[SecretStr] = []
+    #: Ed25519 private key (64 hex digits; ``shipflow audit new-key``) that signs the audit
+    #: log's checkpoints. Required on PostgreSQL; on SQLite, when unset, a key file is made
+    #: beside the database (``var/audit-signing-key``). See docs/audit.md.
+    audit_signing_key: SecretStr | None = None
+    #: Sign a checkpoint of the log after this many new events …
+    audit_checkpoint_events: int = 1000
+    #: … or this many seconds after the last one, when there is anything new.
+    audit_checkpoint_seconds: float = 600.0
+    #: Run the audit log (Merkle tree and checkpoints) with the other workers.
+    audit_workers: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,7 @@ TABLE_MODULES = (
     "shipflow.projections.registry",
     "shipflow.webhooks.tables",
     "shipflow.auth.tables",
+    "shipflow.audit.tables",
 )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper, Recording
 from eventsourcing.postgres import PostgresDatastore
 
+from shipflow.audit.chain import ChainedEventStore, ChainHeads, ChainingMapper
 from shipflow.config import Settings
 from shipflow.events.account.aggregate import CustomerAccount
 from shipflow.events.shipment.aggregate import Shipment
@@ -34,6 +35,7 @@ class Shipflow(Application):
     snapshotting_intervals = {Shipment: 50, CustomerAccount: 1000}
 
     def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
+        self.chain_heads = ChainHeads()
         super().__init__(env)
         # Per instance, so tests and benchmarks can choose an interval.
         self.snapshotting_intervals = {  # type: ignore[misc]  # per instance, on purpose
@@ -73,6 +75,14 @@ class Shipflow(Application):
             cursor.execute(query, params)
             row = cursor.fetchone()
         return int(next(iter(row.values())) if isinstance(row, dict) else row[0])
+
+    # Every event is saved through the event store, whoever saves it: chaining there (and
+    # reading the chain back out in the mapper) covers every stream (shipflow.audit.chain).
+    def construct_mapper(self) -> Mapper[UUID]:
+        return ChainingMapper(transcoder=self.construct_transcoder(), heads=self.chain_heads)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return ChainedEventStore(self.mapper, self.recorder, self.chain_heads)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -39,6 +39,12 @@ class Workers:
             ticker = Ticker(self.service, self.read_models.engine,
                             load_sla_config(self.settings))
             self._spawn("sla-ticker", ticker.run, self.stop, self.settings.sla_tick_seconds)
+        if self.settings.audit_workers:
+            from shipflow.audit.service import Audit
+
+            audit = Audit(self.settings, self.service.store, self.read_models.engine)
+            self._spawn("audit-log", audit.log.run, self.stop, self.service.store.waker(),
+                        self.settings.projection_idle_wait_s)
         if self.settings.webhook_workers:
             from shipflow.webhooks.workers import webhook_threads
 

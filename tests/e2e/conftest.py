@@ -27,6 +27,7 @@ from psycopg import sql
 
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from pg import PG_URL, require_postgres
+from shipflow.audit.signing import new_key as new_signing_key
 
 STARTUP_SECONDS = 180  # generous: a busy 2-core machine starts slowly; this never paces a test
 
@@ -106,7 +107,8 @@ def server(request, tmp_path_factory) -> Iterator[Server]:
         require_postgres()
         schema = f"e2e_{uuid.uuid4().hex[:12]}"
         env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema,
-                   SHIPFLOW_SECRET_KEYS=f'["{Fernet.generate_key().decode()}"]')  # required
+                   SHIPFLOW_SECRET_KEYS=f'["{Fernet.generate_key().decode()}"]',  # required
+                   SHIPFLOW_AUDIT_SIGNING_KEY=new_signing_key())
         where = {"schema": schema}
     else:
         env["SHIPFLOW_DATABASE_URL"] = f"sqlite:///{workdir}/shipflow.db"

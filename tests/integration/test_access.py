@@ -82,6 +82,7 @@ OWN_DATA = [
     "/accounts/{customer_id}", "/accounts/{customer_id}/events",
     "/accounts/{customer_id}/statement", "/accounts/{customer_id}/statement.xlsx",
     "/reports/status.xlsx?customer={customer_id}",
+    "/shipments/{shipment_id}/audit/verify", "/accounts/{customer_id}/statement/changes",
 ]
 
 
@@ -104,7 +105,11 @@ def test_a_customer_key_reads_its_own_and_nothing_of_another(world):
                       "/webhooks/deliveries/{delivery_id}", "/accounts/work-queue",
                       "/reports/kpi", "/reports/kpi.xlsx", "/admin/api-keys", "/health",
                       "/metrics", "/dcsa/tnt/v2/events",
-                      "/dcsa/bkg/v2/bookings/{bookingReference}"}
+                      "/dcsa/bkg/v2/bookings/{bookingReference}",
+                      "/audit/checkpoints", "/audit/checkpoints/{number}",
+                      "/audit/consistency", "/audit/inclusion",
+                      "/shipments/{shipment_id}/audit-package",
+                      "/shipments/{shipment_id}/changes"}
 
 
 def test_lists_searches_and_look_ups_show_a_customer_only_its_own(world):
@@ -118,7 +123,8 @@ def test_lists_searches_and_look_ups_show_a_customer_only_its_own(world):
     queue = client.get("/sla", params={"customer": B}, headers=MINE).json()
     assert queue and {t["customer_id"] for t in queue} == {A}
     for staff_only in ("/projections", "/reports/kpi", "/accounts/work-queue",
-                       "/webhooks/subscriptions", "/admin/api-keys"):
+                       "/webhooks/subscriptions", "/admin/api-keys", "/audit/checkpoints",
+                       f"/shipments/{ids[A]}/audit-package", f"/shipments/{ids[A]}/changes"):
         assert client.get(staff_only, headers=MINE).status_code == 403, staff_only
 
 
@@ -137,6 +143,10 @@ def test_lists_searches_and_look_ups_show_a_customer_only_its_own(world):
     ("cs", ["/shipments/{sid}/review", "/shipments/{sid}/charges"],
      ["/webhooks/subscriptions", "/admin/api-keys"]),
     ("admin", ["/admin/api-keys", "/webhooks/subscriptions", "/shipments/{sid}/close"], []),
+    ("auditor", ["/audit/checkpoints"],
+     ["/shipments", "/shipments/{sid}/review", "/shipments/{sid}/charges",
+      "/shipments/{sid}/milestones", "/accounts/{c}/payments", "/webhooks/subscriptions",
+      "/admin/api-keys"]),
 ])
 def test_roles(world, role, allowed, forbidden):
     client, ids = world

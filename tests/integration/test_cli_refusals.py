@@ -67,8 +67,11 @@ def test_an_unserved_database_url_is_refused_before_anything_is_created(
 @pytest.mark.parametrize("args", STARTING, ids=" ".join)
 def test_an_unreachable_postgres_is_named_in_one_line(run, refused_port, args):
     # serve and worker check the secret keys first (tests/webhooks/test_webhooks_secret_keys)
+    from shipflow.audit.signing import new_key as new_signing_key
+
     result = run(args, database_url=f"postgresql://postgres@127.0.0.1:{refused_port}/test",
-                 database_schema="nowhere", secret_keys=json.dumps([new_key()]))
+                 database_schema="nowhere", secret_keys=json.dumps([new_key()]),
+                 audit_signing_key=new_signing_key())
     assert result.exit_code == 1
     line = one_line(result)
     assert line == (f"shipflow: cannot connect to PostgreSQL at 127.0.0.1:{refused_port}, "

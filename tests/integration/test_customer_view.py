@@ -99,6 +99,16 @@ TABLE: dict[str, Row] = {
     "/admin/api-keys": Row("staff"),
     "/health": Row("public"),
     "/metrics": Row("staff"),
+    # evidence (docs/audit.md): the customer verifies its own shipments and reads what changed
+    # in its own statement; the log's checkpoints, proofs and packages are the auditor's
+    "/shipments/{shipment_id}/audit/verify": Row("own"),
+    "/accounts/{customer_id}/statement/changes": Row("own", ("", "?from=1")),
+    "/shipments/{shipment_id}/changes": Row("staff"),
+    "/shipments/{shipment_id}/audit-package": Row("staff"),
+    "/audit/checkpoints": Row("staff"),
+    "/audit/checkpoints/{number}": Row("staff"),
+    "/audit/consistency": Row("staff"),
+    "/audit/inclusion": Row("staff"),
     "/dcsa/tnt/v2/events": Row("scoped", ("", "?limit=5")),
     "/dcsa/bkg/v2/bookings/{bookingReference}": Row("as-sent"),
     "/projections": Row("staff"),

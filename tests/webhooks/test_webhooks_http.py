@@ -21,6 +21,7 @@ from sqlalchemy import select
 from factories import order_data
 from keys import DEFAULT_IDENTITY, server_keys, use_keys
 from pg import PG_URL, require_postgres
+from shipflow.audit.signing import new_key as new_signing_key
 from shipflow.config import Settings
 from shipflow.database import make_engine
 from shipflow.webhooks.secretbox import SecretBox, new_key
@@ -52,7 +53,8 @@ def api(request, tmp_path_factory) -> Iterator[httpx.Client]:
         require_postgres()
         schema = f"wh_{uuid.uuid4().hex[:12]}"
         env.update(SHIPFLOW_DATABASE_URL=PG_URL, SHIPFLOW_DATABASE_SCHEMA=schema,
-                   SHIPFLOW_SECRET_KEYS=json.dumps([new_key()]))  # required on PostgreSQL
+                   SHIPFLOW_SECRET_KEYS=json.dumps([new_key()]),  # required on PostgreSQL
+                   SHIPFLOW_AUDIT_SIGNING_KEY=new_signing_key())
     else:
         env["SHIPFLOW_DATABASE_URL"] = f"sqlite:///{workdir}/shipflow.db"
     port = free_port()

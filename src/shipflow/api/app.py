@@ -11,6 +11,7 @@ from shipflow import __version__, metrics
 from shipflow.api import (
     accounts,
     api_keys,
+    audit,
     bl_drafts,
     dcsa_booking,
     dcsa_tnt,
@@ -87,6 +88,6 @@ def create_app(settings: Settings | None = None,
     errors.install(app)
     for module in (shipments, shipment_reads, bl_drafts, sla, webhooks, accounts,
                    integrations, dcsa_tnt, dcsa_booking, reports, api_keys, service_api,
-                   metrics_api):
+                   metrics_api, audit):
         app.include_router(module.router)
     return app

@@ -13,7 +13,9 @@ customer key: 404 (as if it did not exist). Roles:
 | finance | charges, accounts receivable, reads |
 | integration | booking requests, confirmations, SI, milestones, feeds, webhooks, reads |
 | sales | reads |
-| customer | read-only, in its customer view: its shipments, B/L drafts, SLA state, statements |
+| auditor | read-only, all customers: reads, audit checkpoints, verification, audit packages |
+| monitoring | `/metrics` (and `/health`) only: a Prometheus scraper |
+| customer | reads its customer view: shipments, B/L drafts, SLA state, statements; verifies own |
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ from fastapi import Depends, Header, Request
 from shipflow.api.errors import refuse
 from shipflow.auth.keys import Principal
 
-STAFF = frozenset({"admin", "manager", "cs", "tracking", "finance", "integration", "sales"})
+# The auditor reads everything and changes nothing: it is in no role set that writes.
+STAFF = frozenset({"admin", "manager", "cs", "tracking", "finance", "integration", "sales",
+                   "auditor"})
 OPS = frozenset({"admin", "manager", "cs"})
 FEEDS = OPS | {"integration"}
 TRACKING = FEEDS | {"tracking"}
 MONEY = OPS | {"finance"}
 FINANCE = frozenset({"admin", "finance"})
 ANYONE = STAFF | {"customer"}
+#: Who may export the audit evidence: checkpoints, proofs, packages.
+AUDIT = frozenset({"admin", "manager", "auditor"})
 
 PUBLIC_PATHS = frozenset({"/health"})
 

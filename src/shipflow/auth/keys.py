@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 from shipflow.auth.tables import api_keys
 
 ROLES = ("admin", "cs", "finance", "integration", "customer", "manager", "tracking", "sales",
-         "monitoring")
+         "monitoring", "auditor")
 PREFIX = "sfk_"
 
 
